@@ -1,0 +1,24 @@
+// Every command definition, gathered into the one command table.
+
+import type { CommandDef } from '../command-table';
+import { connectionCommands } from './connection';
+import { genericCommands } from './generic';
+import { stringCommands } from './t_string';
+import { listCommands } from './t_list';
+import { hashCommands } from './t_hash';
+import { setCommands } from './t_set';
+import { transactionCommands } from './transactions';
+import { pubsubCommands } from './pubsub';
+import { serverCommands } from './server-admin';
+
+export const allCommands: CommandDef[] = [
+  ...connectionCommands,
+  ...serverCommands,
+  ...genericCommands,
+  ...stringCommands,
+  ...listCommands,
+  ...hashCommands,
+  ...setCommands,
+  ...transactionCommands,
+  ...pubsubCommands,
+];

@@ -1,0 +1,3 @@
+import type { CommandDef } from '../command-table';
+
+export const setCommands: CommandDef[] = [];

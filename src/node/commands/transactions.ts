@@ -1,0 +1,90 @@
+// MULTI / EXEC / DISCARD / WATCH / UNWATCH. Queueing itself happens in the dispatcher (it reads the
+// command table); EXEC runs the queue and wraps what it propagates in MULTI/EXEC.
+
+import type { CommandDef } from '../command-table';
+import type { Client } from '../client';
+import { CommandError, Err } from '../errors';
+import { str } from './args';
+
+function exec(c: Client): void | Promise<void> {
+  const queue = c.multi;
+  if (!queue) throw new CommandError(Err.execWithoutMulti);
+  const server = c.server;
+  c.multi = null;
+  if (c.multiError) {
+    c.multiError = false;
+    server.unwatchAll(c);
+    throw new CommandError(Err.execAbort);
+  }
+  if (c.dirtyCas) {
+    server.unwatchAll(c);
+    return void c.out.nullArray();
+  }
+  server.unwatchAll(c);
+  c.out.array(queue.length);
+  server.beginTransactionPropagation();
+  for (let i = 0; i < queue.length; i++) {
+    const { cmd, argv } = queue[i];
+    const pending = server.call(c, cmd, argv);
+    if (pending) {
+      // only non-blocking async work can get here (blocking commands are refused at queue time)
+      return (async () => {
+        await pending;
+        for (let j = i + 1; j < queue.length; j++) await server.call(c, queue[j].cmd, queue[j].argv);
+        server.endTransactionPropagation();
+      })();
+    }
+  }
+  server.endTransactionPropagation();
+}
+
+export const transactionCommands: CommandDef[] = [
+  {
+    name: 'multi',
+    arity: 1,
+    flags: ['noscript', 'loading', 'stale', 'fast', 'no-queue'],
+    group: 'transactions',
+    handler: (c) => {
+      if (c.multi) throw new CommandError(Err.multiNested);
+      c.multi = [];
+      c.multiError = false;
+      c.out.ok();
+    },
+  },
+  { name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip-slowlog', 'no-queue'], group: 'transactions', handler: exec },
+  {
+    name: 'discard',
+    arity: 1,
+    flags: ['noscript', 'loading', 'stale', 'fast', 'no-queue'],
+    group: 'transactions',
+    handler: (c) => {
+      if (!c.multi) throw new CommandError(Err.discardWithoutMulti);
+      c.multi = null;
+      c.multiError = false;
+      c.server.unwatchAll(c);
+      c.out.ok();
+    },
+  },
+  {
+    name: 'watch',
+    arity: -2,
+    flags: ['noscript', 'loading', 'stale', 'fast', 'no-queue'],
+    keys: [1, -1, 1],
+    group: 'transactions',
+    handler: (c, argv) => {
+      if (c.multi) throw new CommandError(Err.watchInMulti);
+      for (let i = 1; i < argv.length; i++) c.server.watch(c, str(argv[i]));
+      c.out.ok();
+    },
+  },
+  {
+    name: 'unwatch',
+    arity: 1,
+    flags: ['noscript', 'loading', 'stale', 'fast'],
+    group: 'transactions',
+    handler: (c) => {
+      c.server.unwatchAll(c);
+      c.out.ok();
+    },
+  },
+];

@@ -1,0 +1,40 @@
+// Every error text a client can see, defined once, exactly as Redis 7 words it.
+// Handlers throw CommandError; the dispatcher turns it into a `-...` reply.
+
+export class CommandError extends Error {
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+export const Err = {
+  syntax: 'ERR syntax error',
+  wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
+  notInteger: 'ERR value is not an integer or out of range',
+  notFloat: 'ERR value is not a valid float',
+  noSuchKey: 'ERR no such key',
+  noAuth: 'NOAUTH Authentication required.',
+  wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
+  authNoPassword:
+    'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+  dbIndexOutOfRange: 'ERR DB index is out of range',
+  invalidExpire: (cmd: string) => `ERR invalid expire time in '${cmd}' command`,
+  overflow: 'ERR increment or decrement would overflow',
+  hashNotInteger: 'ERR hash value is not an integer',
+  stringTooLong: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
+  offsetOutOfRange: 'ERR offset is out of range',
+  multiNested: 'ERR MULTI calls can not be nested',
+  execWithoutMulti: 'ERR EXEC without MULTI',
+  discardWithoutMulti: 'ERR DISCARD without MULTI',
+  watchInMulti: 'ERR WATCH inside MULTI is not allowed',
+  execAbort: 'EXECABORT Transaction discarded because of previous errors.',
+  notAllowedInMulti: 'ERR Command not allowed inside a transaction',
+  wrongArity: (name: string) => `ERR wrong number of arguments for '${name}' command`,
+  unknownCommand: (name: string, args: string[]) =>
+    `ERR unknown command '${name}', with args beginning with: ${args.map((a) => `'${a}' `).join('')}`,
+  unknownSubcommand: (sub: string, container: string) =>
+    `ERR unknown subcommand '${sub}'. Try ${container.toUpperCase()} HELP.`,
+  pubsubContext: (name: string) =>
+    `ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+  noProto: 'NOPROTO unsupported protocol version',
+} as const;

@@ -1,0 +1,190 @@
+// The keyspace: databases of keys (binary strings) to typed values, with expiry times kept beside them.
+// Every write to a key goes through set/delete/lookupWrite so that WATCH, and later snapshots
+// (copy-on-write) and keyspace events, have one funnel to hook.
+
+import { CommandError, Err } from './errors';
+
+export type ValueType = 'string' | 'list' | 'hash' | 'set' | string;
+
+export interface StringValue {
+  type: 'string';
+  value: Buffer;
+}
+export interface ListValue {
+  type: 'list';
+  value: Buffer[];
+}
+export interface HashValue {
+  type: 'hash';
+  value: Map<string, Buffer>;
+}
+export interface SetValue {
+  type: 'set';
+  value: Set<string>;
+}
+/** Other value types (tensors, models, ...) registered by their subsystems. */
+export interface OtherValue {
+  type: string;
+  value: unknown;
+}
+export type Value = StringValue | ListValue | HashValue | SetValue | OtherValue;
+
+export interface KeyspaceHooks {
+  /** called for every key a write touches (WATCH invalidation) */
+  keyModified(db: Database, key: string): void;
+  /** called when a key expired and was removed (propagated as DEL) */
+  keyExpired(db: Database, key: string): void;
+}
+
+export class Database {
+  readonly map = new Map<string, Value>();
+  /** absolute unix time in ms for keys that have a TTL */
+  readonly expires = new Map<string, number>();
+  private expireCursor: Iterator<[string, number]> | null = null;
+
+  constructor(
+    readonly id: number,
+    private hooks: KeyspaceHooks,
+  ) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** Removes the key if its time is up; true when it did. */
+  private expireIfNeeded(key: string, now = Date.now()): boolean {
+    const at = this.expires.get(key);
+    if (at === undefined || at > now) return false;
+    this.map.delete(key);
+    this.expires.delete(key);
+    this.hooks.keyExpired(this, key);
+    return true;
+  }
+
+  lookup(key: string): Value | undefined {
+    const v = this.map.get(key);
+    if (v === undefined) return undefined;
+    if (this.expires.size > 0 && this.expireIfNeeded(key)) return undefined;
+    return v;
+  }
+
+  exists(key: string): boolean {
+    return this.lookup(key) !== undefined;
+  }
+
+  /** Looks up a value that must be of `type` (WRONGTYPE otherwise). */
+  get<T extends Value>(key: string, type: T['type']): T | undefined {
+    const v = this.lookup(key);
+    if (v !== undefined && v.type !== type) throw new CommandError(Err.wrongType);
+    return v as T | undefined;
+  }
+
+  /** As get, for a value the caller is about to change in place; marks the key modified. */
+  getForWrite<T extends Value>(key: string, type: T['type']): T | undefined {
+    const v = this.get<T>(key, type);
+    if (v !== undefined) this.hooks.keyModified(this, key);
+    return v;
+  }
+
+  /** Stores a value. Clears the TTL unless keepTtl. */
+  set(key: string, value: Value, keepTtl = false): void {
+    this.map.set(key, value);
+    if (!keepTtl && this.expires.size > 0) this.expires.delete(key);
+    this.hooks.keyModified(this, key);
+  }
+
+  delete(key: string): boolean {
+    if (this.lookup(key) === undefined) return false;
+    this.map.delete(key);
+    this.expires.delete(key);
+    this.hooks.keyModified(this, key);
+    return true;
+  }
+
+  /** Marks a key modified after an in-place change that emptied and removed it, etc. */
+  touch(key: string): void {
+    this.hooks.keyModified(this, key);
+  }
+
+  setExpire(key: string, atMs: number): void {
+    this.expires.set(key, atMs);
+    this.hooks.keyModified(this, key);
+  }
+
+  persist(key: string): boolean {
+    const had = this.expires.delete(key);
+    if (had) this.hooks.keyModified(this, key);
+    return had;
+  }
+
+  /** TTL in ms, -1 when the key has none, -2 when it does not exist. */
+  pttl(key: string): number {
+    if (this.lookup(key) === undefined) return -2;
+    const at = this.expires.get(key);
+    if (at === undefined) return -1;
+    return Math.max(0, at - Date.now());
+  }
+
+  clear(): void {
+    for (const key of this.map.keys()) this.hooks.keyModified(this, key);
+    this.map.clear();
+    this.expires.clear();
+    this.expireCursor = null;
+  }
+
+  /**
+   * One step of active expiry, as Redis's cycle: sample keys with a TTL and drop the expired ones,
+   * repeating while more than a quarter of a sample had expired, within a time budget.
+   */
+  activeExpire(budgetMs: number): number {
+    if (this.expires.size === 0) return 0;
+    const deadline = Date.now() + budgetMs;
+    let removed = 0;
+    for (;;) {
+      let sampled = 0;
+      let expired = 0;
+      const now = Date.now();
+      while (sampled < 20) {
+        if (!this.expireCursor) this.expireCursor = this.expires.entries();
+        const next = this.expireCursor.next();
+        if (next.done) {
+          this.expireCursor = null;
+          if (sampled === 0 && this.expires.size === 0) return removed;
+          break;
+        }
+        sampled++;
+        const [key, at] = next.value;
+        if (at <= now && this.expireIfNeeded(key, now)) expired++;
+      }
+      removed += expired;
+      if (expired * 4 <= sampled || Date.now() >= deadline) return removed;
+    }
+  }
+
+  /** A random live key, or null when empty. */
+  randomKey(): string | null {
+    for (let tries = 0; tries < 100 && this.map.size > 0; tries++) {
+      const n = Math.floor(Math.random() * this.map.size);
+      let i = 0;
+      for (const k of this.map.keys()) {
+        if (i++ === n) {
+          if (this.lookup(k) !== undefined) return k;
+          break;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Counts for INFO keyspace: keys, keys with a TTL, average TTL in ms. */
+  stats(): { keys: number; expires: number; avgTtl: number } {
+    const now = Date.now();
+    let sum = 0;
+    for (const at of this.expires.values()) sum += Math.max(0, at - now);
+    return {
+      keys: this.map.size,
+      expires: this.expires.size,
+      avgTtl: this.expires.size ? Math.round(sum / this.expires.size) : 0,
+    };
+  }
+}

@@ -1,0 +1,471 @@
+// The node: accepts connections, runs every command through one path (table lookup, gates, handler,
+// reply, propagation), and keeps the shared state the commands work on (databases, clients, pub/sub,
+// stats). Subsystems (persistence, replication, cluster) plug in through the propagation listeners
+// and gates here; they never reach into connection handling.
+
+import * as net from 'node:net';
+import * as crypto from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Client } from './client';
+import { Command, CommandTable } from './command-table';
+import { Config } from './config';
+import { CommandError, Err } from './errors';
+import { Database } from './keyspace';
+import { PubSub } from './pubsub';
+import { SlowLog } from './slowlog';
+import { allCommands } from './commands';
+import { InfoSections, registerCoreSections } from './info';
+
+export type PropagationListener = (db: number, argv: Buffer[]) => void;
+
+export interface ServerStats {
+  startTime: number;
+  connectionsReceived: number;
+  rejectedConnections: number;
+  commandsProcessed: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  expiredKeys: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  errorReplies: number;
+  errorsByCode: Map<string, number>;
+  opsSamples: number[];
+  lastOpsSample: { at: number; count: number };
+}
+
+const LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning', 'nothing'];
+/** pause reading a client's input while this many reply bytes wait in its socket */
+const READ_BACKPRESSURE_BYTES = 4 * 1024 * 1024;
+
+export class Server {
+  readonly config: Config;
+  readonly table: CommandTable;
+  readonly dbs: Database[] = [];
+  readonly clients = new Map<number, Client>();
+  readonly pubsub = new PubSub();
+  readonly slowlog = new SlowLog();
+  readonly runId = crypto.randomBytes(20).toString('hex');
+  readonly stats: ServerStats;
+  readonly info = new InfoSections();
+  activeExpireEnabled = true;
+  /** how the process ends on SHUTDOWN (the entry point sets it) */
+  onShutdown: () => void = () => {};
+  /** count of keyspace changes, as Redis's server.dirty: a command that raised it is propagated */
+  dirty = 0;
+  /** changes since the last snapshot (INFO rdb_changes_since_last_save) */
+  dirtySinceSave = 0;
+  private nextClientId = 1;
+  private listeners: net.Server[] = [];
+  private pendingFlush = new Set<Client>();
+  private flushScheduled = false;
+  private cron: NodeJS.Timeout | null = null;
+  private propagationListeners: PropagationListener[] = [];
+  /** argv vectors to propagate instead of the command's own (set by handlers via rewritePropagation) */
+  private propagateOverride: Buffer[][] | null = null;
+  private txPropagation: 'none' | 'pending' | 'open' = 'none';
+  /** WATCHed keys: db -> key -> clients */
+  private watchers = new Map<Database, Map<string, Set<Client>>>();
+  /** ports actually bound (useful with --port 0) */
+  boundPort = 0;
+  shuttingDown = false;
+
+  constructor(config: Config) {
+    this.config = config;
+    this.table = new CommandTable(allCommands);
+    const hooks = {
+      keyModified: (db: Database, key: string) => this.keyModified(db, key),
+      keyExpired: (db: Database, key: string) => {
+        this.stats.expiredKeys++;
+        this.keyModified(db, key);
+        this.propagate(db.id, [Buffer.from('DEL'), Buffer.from(key, 'latin1')]);
+      },
+    };
+    const n = config.getInt('databases');
+    for (let i = 0; i < n; i++) this.dbs.push(new Database(i, hooks));
+    this.stats = {
+      startTime: Date.now(),
+      connectionsReceived: 0,
+      rejectedConnections: 0,
+      commandsProcessed: 0,
+      netInputBytes: 0,
+      netOutputBytes: 0,
+      expiredKeys: 0,
+      keyspaceHits: 0,
+      keyspaceMisses: 0,
+      errorReplies: 0,
+      errorsByCode: new Map(),
+      opsSamples: [],
+      lastOpsSample: { at: Date.now(), count: 0 },
+    };
+    registerCoreSections(this.info, this);
+  }
+
+  shutdown(): void {
+    this.log('warning', 'Redis is now ready to exit, bye bye...');
+    void this.close().then(() => this.onShutdown());
+  }
+
+  resetStats(): void {
+    const s = this.stats;
+    s.connectionsReceived = s.rejectedConnections = s.commandsProcessed = 0;
+    s.netInputBytes = s.netOutputBytes = s.expiredKeys = s.keyspaceHits = s.keyspaceMisses = s.errorReplies = 0;
+    s.errorsByCode.clear();
+    for (const cmd of this.table.all()) {
+      for (const c of [cmd, ...Array.from(cmd.subcommands?.values() ?? [])]) Object.assign(c.stats, { calls: 0, usec: 0, rejected: 0, failed: 0 });
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async listen(): Promise<void> {
+    const port = this.config.getInt('port');
+    const binds = this.config.get('bind').split(' ').filter(Boolean);
+    for (const host of binds) {
+      const srv = net.createServer((socket) => this.accept(socket));
+      srv.maxConnections = this.config.getInt('maxclients') + 32;
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen({ port: this.boundPort || port, host: host === '*' ? undefined : host }, () => {
+          srv.off('error', reject);
+          resolve();
+        });
+      });
+      this.boundPort = (srv.address() as net.AddressInfo).port;
+      this.listeners.push(srv);
+    }
+    const hz = Math.max(1, Math.min(500, this.config.getInt('hz')));
+    this.cron = setInterval(() => this.serverCron(), Math.floor(1000 / hz));
+    this.cron.unref();
+    this.log('notice', `Ready to accept connections tcp on ${binds.join(' ')} port ${this.boundPort}`);
+  }
+
+  /** Stops listening, closes every client and stops timers. */
+  async close(): Promise<void> {
+    this.shuttingDown = true;
+    if (this.cron) clearInterval(this.cron);
+    for (const c of [...this.clients.values()]) c.close();
+    await Promise.all(this.listeners.map((l) => new Promise((r) => l.close(r))));
+    this.listeners = [];
+  }
+
+  private accept(socket: net.Socket): void {
+    this.stats.connectionsReceived++;
+    socket.setNoDelay(true);
+    const keepalive = this.config.getInt('tcp-keepalive');
+    if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
+    if (this.clients.size >= this.config.getInt('maxclients')) {
+      this.stats.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    if (!this.protectedModeAllows(socket)) {
+      this.stats.rejectedConnections++;
+      socket.end(
+        '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
+          'In this mode connections are only accepted from the loopback interface.\r\n',
+      );
+      return;
+    }
+    const c = new Client(this, socket, this.nextClientId++);
+    c.out.onData = () => this.scheduleFlush(c);
+    this.clients.set(c.id, c);
+    socket.on('data', (chunk: Buffer) => {
+      this.stats.netInputBytes += chunk.length;
+      c.onData(chunk);
+    });
+    socket.on('error', () => c.close());
+    socket.on('close', () => c.close());
+    socket.on('end', () => c.close());
+  }
+
+  private protectedModeAllows(socket: net.Socket): boolean {
+    if (!this.config.getBool('protected-mode') || this.config.get('requirepass') !== '') return true;
+    const binds = this.config.get('bind');
+    // as Redis: protected mode only matters when bound beyond loopback
+    if (!/(^|\s)(\*|0\.0\.0\.0|::|-::\*)(\s|$)/.test(binds)) return true;
+    const addr = socket.remoteAddress ?? '';
+    return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1' || addr.startsWith('127.');
+  }
+
+  clientClosed(c: Client): void {
+    this.clients.delete(c.id);
+    this.pendingFlush.delete(c);
+    this.pubsub.removeClient(c);
+    this.unwatchAll(c);
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  /** Runs one command from a client; returns a promise only when the command completes later. */
+  dispatch(c: Client, argv: Buffer[]): Promise<void> | void {
+    const name = argv[0].toString('latin1');
+    let cmd = this.table.get(name);
+    if (!cmd) {
+      const args = argv.slice(1, 21).map((a) => a.toString('latin1').slice(0, 128));
+      return this.reject(c, null, Err.unknownCommand(name.slice(0, 128), args));
+    }
+    if (cmd.subcommands && (argv.length >= 2 || !cmd.handler)) {
+      if (argv.length < 2) return this.reject(c, cmd, Err.wrongArity(cmd.fullName));
+      const subName = argv[1].toString('latin1').toLowerCase();
+      const sub = cmd.subcommands.get(subName);
+      if (!sub) return this.reject(c, cmd, Err.unknownSubcommand(argv[1].toString('latin1').slice(0, 128), cmd.name));
+      cmd = sub;
+    }
+    if (!cmd.arityOk(argv.length)) return this.reject(c, cmd, Err.wrongArity(cmd.fullName));
+    if (!c.authenticated && !cmd.has('no-auth')) return this.reject(c, cmd, Err.noAuth);
+    if (c.inPubSubContext && c.out.proto === 2 && !cmd.has('allowed-in-subscribe')) {
+      return this.reject(c, cmd, Err.pubsubContext(cmd.fullName));
+    }
+    if (c.multi && !cmd.has('no-queue')) {
+      if (cmd.has('no-multi')) return this.reject(c, cmd, Err.notAllowedInMulti);
+      c.multi.push({ cmd, argv });
+      c.out.simple('QUEUED');
+      return;
+    }
+    return this.call(c, cmd, argv);
+  }
+
+  /** A command refused before it ran: inside MULTI this makes EXEC fail with EXECABORT. */
+  private reject(c: Client, cmd: Command | null, message: string): void {
+    if (cmd) cmd.stats.rejected++;
+    if (c.multi) c.multiError = true;
+    this.replyError(c, message);
+  }
+
+  replyError(c: Client, message: string): void {
+    this.stats.errorReplies++;
+    const code = message.split(' ', 1)[0];
+    this.stats.errorsByCode.set(code, (this.stats.errorsByCode.get(code) ?? 0) + 1);
+    c.out.error(message);
+  }
+
+  /** Executes a command (also used by EXEC for queued ones). */
+  call(c: Client, cmd: Command, argv: Buffer[]): Promise<void> | void {
+    const dirtyBefore = this.dirty;
+    const t0 = performance.now();
+    this.propagateOverride = null;
+    c.lastCommand = cmd.fullName;
+    let result: void | Promise<void>;
+    try {
+      result = cmd.handler!(c, argv);
+    } catch (e) {
+      this.handlerFailed(c, cmd, e);
+      this.afterCall(c, cmd, argv, t0);
+      return;
+    }
+    if (result instanceof Promise) {
+      // async commands (AI work) propagate what they wrote themselves, when they finish
+      return result.then(
+        () => this.afterCall(c, cmd, argv, t0),
+        (e) => {
+          this.handlerFailed(c, cmd, e);
+          this.afterCall(c, cmd, argv, t0);
+        },
+      );
+    }
+    if (this.dirty !== dirtyBefore && cmd.isWrite) {
+      const db = c.db.id;
+      const override = this.propagateOverride as Buffer[][] | null; // set by the handler, if at all
+      if (override) for (const v of override) this.propagate(db, v);
+      else this.propagate(db, argv);
+    }
+    this.propagateOverride = null;
+    this.afterCall(c, cmd, argv, t0);
+  }
+
+  private handlerFailed(c: Client, cmd: Command, e: unknown): void {
+    cmd.stats.failed++;
+    if (e instanceof CommandError) {
+      this.replyError(c, e.message);
+    } else {
+      this.log('warning', `internal error in '${cmd.fullName}': ${(e as Error)?.stack ?? e}`);
+      this.replyError(c, `ERR internal error running '${cmd.fullName}'`);
+    }
+  }
+
+  private afterCall(c: Client, cmd: Command, argv: Buffer[], t0: number): void {
+    const us = Math.round((performance.now() - t0) * 1000);
+    cmd.stats.calls++;
+    cmd.stats.usec += us;
+    this.stats.commandsProcessed++;
+    const threshold = this.config.getInt('slowlog-log-slower-than');
+    if (threshold >= 0 && us >= threshold && !cmd.has('skip-slowlog')) {
+      this.slowlog.add(us, argv, c, this.config.getInt('slowlog-max-len'));
+    }
+  }
+
+  /** Replaces what the running command propagates (e.g. relative expiry → absolute). */
+  rewritePropagation(...argvs: Buffer[][]): void {
+    this.propagateOverride = argvs;
+  }
+
+  /** Counts a keyspace change; a write command that made any is propagated. */
+  markDirty(n = 1): void {
+    this.dirty += n;
+    this.dirtySinceSave += n;
+  }
+
+  onPropagate(listener: PropagationListener): void {
+    this.propagationListeners.push(listener);
+  }
+
+  propagate(db: number, argv: Buffer[]): void {
+    if (this.propagationListeners.length === 0) return;
+    if (this.txPropagation === 'pending') {
+      // first write inside EXEC: open the transaction for replicas and the log
+      this.txPropagation = 'open';
+      for (const l of this.propagationListeners) l(db, [Buffer.from('MULTI')]);
+    }
+    for (const l of this.propagationListeners) l(db, argv);
+  }
+
+  /** EXEC: the writes it propagates are wrapped in MULTI ... EXEC (only if there are any). */
+  beginTransactionPropagation(): void {
+    this.txPropagation = 'pending';
+  }
+
+  endTransactionPropagation(db = 0): void {
+    if (this.txPropagation === 'open') for (const l of this.propagationListeners) l(db, [Buffer.from('EXEC')]);
+    this.txPropagation = 'none';
+  }
+
+  /** What HELLO and INFO report about this node's role (replication and cluster fill this in later). */
+  roleInfo(): { mode: 'standalone' | 'cluster'; role: 'master' | 'replica' } {
+    return { mode: 'standalone', role: 'master' };
+  }
+
+  // ---------------------------------------------------------------- WATCH
+
+  watch(c: Client, key: string): void {
+    let byKey = this.watchers.get(c.db);
+    if (!byKey) this.watchers.set(c.db, (byKey = new Map()));
+    let set = byKey.get(key);
+    if (!set) byKey.set(key, (set = new Set()));
+    set.add(c);
+    let mine = c.watched.get(c.db);
+    if (!mine) c.watched.set(c.db, (mine = new Set()));
+    mine.add(key);
+  }
+
+  unwatchAll(c: Client): void {
+    for (const [db, keys] of c.watched) {
+      const byKey = this.watchers.get(db);
+      if (!byKey) continue;
+      for (const k of keys) {
+        const set = byKey.get(k);
+        if (!set) continue;
+        set.delete(c);
+        if (set.size === 0) byKey.delete(k);
+      }
+      if (byKey.size === 0) this.watchers.delete(db);
+    }
+    c.watched.clear();
+    c.dirtyCas = false;
+  }
+
+  private keyModified(db: Database, key: string): void {
+    if (this.watchers.size === 0) return;
+    const set = this.watchers.get(db)?.get(key);
+    if (set) for (const c of set) c.dirtyCas = true;
+  }
+
+  // ---------------------------------------------------------------- output
+
+  scheduleFlush(c: Client): void {
+    this.pendingFlush.add(c);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(() => this.flushAll());
+    }
+  }
+
+  private flushAll(): void {
+    this.flushScheduled = false;
+    const clients = [...this.pendingFlush];
+    this.pendingFlush.clear();
+    for (const c of clients) this.flush(c);
+  }
+
+  private flush(c: Client): void {
+    if (c.closed) return;
+    const data = c.out.take();
+    if (data) {
+      this.stats.netOutputBytes += data.length;
+      c.socket.write(data);
+    }
+    if (c.closeAfterReply) {
+      c.socket.end();
+      c.close();
+      return;
+    }
+    this.enforceOutputLimits(c);
+  }
+
+  /** Output buffer limits per client class; normal clients get read back-pressure instead of growth. */
+  private enforceOutputLimits(c: Client): void {
+    const pending = c.socket.writableLength;
+    const cls = c.kind === 'replica' ? 'slave' : c.inPubSubContext ? 'pubsub' : 'normal';
+    const [hard, soft, softSecs] = this.outputLimit(cls);
+    if (hard > 0 && pending > hard) return this.dropForOutput(c, cls);
+    if (soft > 0 && pending > soft) {
+      if (c.softLimitSince === 0) c.softLimitSince = Date.now();
+      else if (Date.now() - c.softLimitSince > softSecs * 1000) return this.dropForOutput(c, cls);
+    } else {
+      c.softLimitSince = 0;
+    }
+    if (pending > READ_BACKPRESSURE_BYTES && !c.readPaused) {
+      c.readPaused = true;
+      c.socket.pause();
+      c.socket.once('drain', () => {
+        c.readPaused = false;
+        if (!c.closed) c.socket.resume();
+      });
+    }
+  }
+
+  private outputLimit(cls: string): [number, number, number] {
+    const words = this.config.get('client-output-buffer-limit').split(' ');
+    for (let i = 0; i + 3 < words.length; i += 4) {
+      const name = words[i] === 'replica' ? 'slave' : words[i];
+      if (name === cls) return [Number(words[i + 1]), Number(words[i + 2]), Number(words[i + 3])];
+    }
+    return [0, 0, 0];
+  }
+
+  private dropForOutput(c: Client, cls: string): void {
+    this.log('warning', `Client id=${c.id} scheduled to be closed ASAP for overcoming of output buffer limits (${cls}).`);
+    c.close();
+  }
+
+  // ---------------------------------------------------------------- cron
+
+  private serverCron(): void {
+    const now = Date.now();
+    if (this.activeExpireEnabled) for (const db of this.dbs) if (db.expires.size > 0) db.activeExpire(5);
+    const timeout = this.config.getInt('timeout');
+    if (timeout > 0) {
+      for (const c of this.clients.values()) {
+        if (c.kind === 'normal' && !c.inPubSubContext && now - c.lastInteraction > timeout * 1000) c.close();
+      }
+    }
+    for (const c of this.clients.values()) if (c.softLimitSince > 0) this.enforceOutputLimits(c);
+    const s = this.stats.lastOpsSample;
+    if (now - s.at >= 100) {
+      const ops = ((this.stats.commandsProcessed - s.count) * 1000) / (now - s.at);
+      this.stats.opsSamples.push(ops);
+      if (this.stats.opsSamples.length > 16) this.stats.opsSamples.shift();
+      this.stats.lastOpsSample = { at: now, count: this.stats.commandsProcessed };
+    }
+  }
+
+  // ---------------------------------------------------------------- logging
+
+  log(level: 'debug' | 'verbose' | 'notice' | 'warning', msg: string): void {
+    if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(this.config.get('loglevel'))) return;
+    const mark = { debug: '.', verbose: '-', notice: '*', warning: '#' }[level];
+    const d = new Date();
+    const ts = d.toUTCString().slice(5, 25) + '.' + String(d.getMilliseconds()).padStart(3, '0');
+    process.stdout.write(`${process.pid}:M ${ts} ${mark} ${msg}\n`);
+  }
+}
