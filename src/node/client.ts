@@ -69,6 +69,7 @@ export class Client {
   /** Feeds bytes read from the socket and runs the complete commands. */
   onData(chunk: Buffer): void {
     this.lastInteraction = Date.now();
+    this.server.batchClock = -1;
     try {
       this.parser.feed(chunk, (argv) => {
         if (this.busy || this.queue.length > 0) this.queue.push(argv);
@@ -101,6 +102,7 @@ export class Client {
   }
 
   private drainQueue(): void {
+    this.server.batchClock = -1;
     while (!this.busy && this.queue.length > 0) this.run(this.queue.shift()!);
   }
 

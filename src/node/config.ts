@@ -105,10 +105,17 @@ export class Config {
     return this.values.get(p.name)!;
   }
 
+  /** numeric parameters are read on hot paths (every command, every flush): parsed once per change */
+  private numbers = new Map<string, number>();
+
   getInt(name: string): number {
-    const v = this.get(name);
-    const p = byName.get(name)!;
-    return p.kind === 'memory' ? parseMemory(v)! : Number(v);
+    let n = this.numbers.get(name);
+    if (n === undefined) {
+      const v = this.get(name);
+      n = byName.get(name)!.kind === 'memory' ? parseMemory(v)! : Number(v);
+      this.numbers.set(name, n);
+    }
+    return n;
   }
 
   getBool(name: string): boolean {
@@ -145,6 +152,7 @@ export class Config {
         break;
     }
     this.values.set(p.name, v);
+    this.numbers.clear();
     if (this.onChange) this.onChange(p.name, v);
   }
 

@@ -64,6 +64,8 @@ export class Server {
   /** argv vectors to propagate instead of the command's own (set by handlers via rewritePropagation) */
   private propagateOverride: Buffer[][] | null = null;
   private txPropagation: 'none' | 'pending' | 'open' = 'none';
+  /** end time of the previous command in the current read batch; -1 outside a batch */
+  batchClock = -1;
   /** WATCHed keys: db -> key -> clients */
   private watchers = new Map<Database, Map<string, Set<Client>>>();
   /** ports actually bound (useful with --port 0) */
@@ -243,7 +245,9 @@ export class Server {
   /** Executes a command (also used by EXEC for queued ones). */
   call(c: Client, cmd: Command, argv: Buffer[]): Promise<void> | void {
     const dirtyBefore = this.dirty;
-    const t0 = performance.now();
+    // commands of one read batch run back to back: the end of one is the start of the next,
+    // which halves the clock reads on the hot path
+    const t0 = this.batchClock >= 0 ? this.batchClock : performance.now();
     this.propagateOverride = null;
     c.lastCommand = cmd.fullName;
     let result: void | Promise<void>;
@@ -285,7 +289,9 @@ export class Server {
   }
 
   private afterCall(c: Client, cmd: Command, argv: Buffer[], t0: number): void {
-    const us = Math.round((performance.now() - t0) * 1000);
+    const t1 = performance.now();
+    this.batchClock = t1;
+    const us = Math.round((t1 - t0) * 1000);
     cmd.stats.calls++;
     cmd.stats.usec += us;
     this.stats.commandsProcessed++;
@@ -376,7 +382,7 @@ export class Server {
     this.pendingFlush.add(c);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(() => this.flushAll());
+      setImmediate(() => this.flushAll());
     }
   }
 
@@ -424,13 +430,21 @@ export class Server {
     }
   }
 
+  private outputLimitsSource = '';
+  private outputLimits = new Map<string, [number, number, number]>();
+
   private outputLimit(cls: string): [number, number, number] {
-    const words = this.config.get('client-output-buffer-limit').split(' ');
-    for (let i = 0; i + 3 < words.length; i += 4) {
-      const name = words[i] === 'replica' ? 'slave' : words[i];
-      if (name === cls) return [Number(words[i + 1]), Number(words[i + 2]), Number(words[i + 3])];
+    const text = this.config.get('client-output-buffer-limit');
+    if (text !== this.outputLimitsSource) {
+      this.outputLimitsSource = text;
+      this.outputLimits.clear();
+      const words = text.split(' ');
+      for (let i = 0; i + 3 < words.length; i += 4) {
+        const name = words[i] === 'replica' ? 'slave' : words[i];
+        this.outputLimits.set(name, [Number(words[i + 1]), Number(words[i + 2]), Number(words[i + 3])]);
+      }
     }
-    return [0, 0, 0];
+    return this.outputLimits.get(cls) ?? [0, 0, 0];
   }
 
   private dropForOutput(c: Client, cls: string): void {
