@@ -21,6 +21,17 @@ export const Err = {
   invalidExpire: (cmd: string) => `ERR invalid expire time in '${cmd}' command`,
   overflow: 'ERR increment or decrement would overflow',
   hashNotInteger: 'ERR hash value is not an integer',
+  hashNotFloat: 'ERR hash value is not a float',
+  notFiniteArg: 'ERR value is NaN or Infinity',
+  incrNotFinite: 'ERR increment would produce NaN or Infinity',
+  mustBePositive: 'ERR value is out of range, must be positive',
+  /** Redis's getRangeLongFromObjectOrReply wording (sic: "must between") */
+  valueOutOfRange: (min: string, max: string) => `ERR value is out of range, value must between ${min} and ${max}`,
+  indexOutOfRange: 'ERR index out of range',
+  lposRankZero:
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+  lposCountNegative: "ERR COUNT can't be negative",
+  lposMaxlenNegative: "ERR MAXLEN can't be negative",
   stringTooLong: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
   offsetOutOfRange: 'ERR offset is out of range',
   multiNested: 'ERR MULTI calls can not be nested',

@@ -3,6 +3,7 @@
 // (copy-on-write) and keyspace events, have one funnel to hook.
 
 import { CommandError, Err } from './errors';
+import type { ListDeque } from './commands/t_list';
 
 export type ValueType = 'string' | 'list' | 'hash' | 'set' | string;
 
@@ -12,7 +13,8 @@ export interface StringValue {
 }
 export interface ListValue {
   type: 'list';
-  value: Buffer[];
+  /** a deque (ring buffer) of elements, head first: O(1) pushes and pops at both ends */
+  value: ListDeque;
 }
 export interface HashValue {
   type: 'hash';
