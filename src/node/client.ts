@@ -9,6 +9,10 @@ import type { Database } from './keyspace';
 import type { Server } from './server';
 import type { Command } from './command-table';
 
+/** reply bytes waiting unread above which a client's commands are held back */
+const OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;
+const EMPTY: Buffer[] = [];
+
 export type ClientKind = 'normal' | 'pubsub' | 'replica' | 'master';
 
 export class Client {
@@ -36,6 +40,8 @@ export class Client {
   /** true while a command of this client runs asynchronously */
   private busy = false;
   private queue: Buffer[][] = [];
+  private queueHead = 0;
+  private protocolError: string | null = null;
   closeAfterReply = false;
   closed = false;
   /** reading paused because replies are not being read (back-pressure) */
@@ -53,7 +59,7 @@ export class Client {
     this.db = server.dbs[0];
     this.authenticated = server.config.get('requirepass') === '';
     this.parser = new RespParser({
-      maxBulkLen: server.config.getInt('proto-max-bulk-len'),
+      maxBulkLen: () => server.config.getInt('proto-max-bulk-len'),
       authenticated: () => this.authenticated,
     });
   }
@@ -72,20 +78,21 @@ export class Client {
     this.server.batchClock = -1;
     try {
       this.parser.feed(chunk, (argv) => {
-        if (this.busy || this.queue.length > 0) this.queue.push(argv);
+        if (this.busy || this.queueHead < this.queue.length || this.outputBlocked()) this.queue.push(argv);
         else this.run(argv);
       });
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
-      this.out.error('ERR ' + e.message);
-      this.closeAfterReply = true;
-      this.server.scheduleFlush(this);
+      // the error reply goes after the replies of the commands still queued before it
+      this.protocolError = 'ERR ' + e.message;
     }
     const limit = this.server.config.getInt('client-query-buffer-limit');
     if (this.parser.pending > limit) {
       this.server.log('warning', `closing client id=${this.id}: query buffer over client-query-buffer-limit`);
       this.close();
+      return;
     }
+    this.drainQueue();
   }
 
   private run(argv: Buffer[]): void {
@@ -101,9 +108,52 @@ export class Client {
     }
   }
 
+  /**
+   * True while this many reply bytes wait unread: commands are then held back (and reading paused)
+   * instead of buffering replies without bound for a client that does not read them.
+   */
+  private outputBlocked(): boolean {
+    return this.out.pendingBytes + this.socket.writableLength > OUTPUT_PAUSE_BYTES;
+  }
+
   private drainQueue(): void {
     this.server.batchClock = -1;
-    while (!this.busy && this.queue.length > 0) this.run(this.queue.shift()!);
+    while (!this.busy && this.queueHead < this.queue.length) {
+      if (this.closed || this.closeAfterReply) break;
+      if (this.outputBlocked()) return this.waitForDrain();
+      const argv = this.queue[this.queueHead];
+      this.queue[this.queueHead++] = EMPTY;
+      this.run(argv);
+    }
+    if (this.queueHead >= this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+      if (this.protocolError !== null && !this.busy) {
+        this.out.error(this.protocolError);
+        this.protocolError = null;
+        this.closeAfterReply = true;
+        this.server.scheduleFlush(this);
+      }
+    }
+  }
+
+  /** Sends what is pending, stops reading, and resumes the queue once the socket has drained. */
+  private waitForDrain(): void {
+    if (this.readPaused) return;
+    this.server.flushNow(this);
+    if (!this.socket.writableNeedDrain) {
+      // the kernel took it all: no 'drain' will come, carry on in a later turn
+      setImmediate(() => this.drainQueue());
+      return;
+    }
+    this.readPaused = true;
+    this.socket.pause();
+    this.socket.once('drain', () => {
+      this.readPaused = false;
+      if (this.closed) return;
+      this.socket.resume();
+      this.drainQueue();
+    });
   }
 
   /** Closes the connection now; pending replies are dropped. */

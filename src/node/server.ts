@@ -35,8 +35,6 @@ export interface ServerStats {
 }
 
 const LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning', 'nothing'];
-/** pause reading a client's input while this many reply bytes wait in its socket */
-const READ_BACKPRESSURE_BYTES = 4 * 1024 * 1024;
 
 export class Server {
   readonly config: Config;
@@ -255,6 +253,8 @@ export class Server {
       result = cmd.handler!(c, argv);
     } catch (e) {
       this.handlerFailed(c, cmd, e);
+      // a command that changed the keyspace before failing still propagates, as in Redis
+      this.propagateIfDirty(c, cmd, argv, dirtyBefore);
       this.afterCall(c, cmd, argv, t0);
       return;
     }
@@ -268,6 +268,11 @@ export class Server {
         },
       );
     }
+    this.propagateIfDirty(c, cmd, argv, dirtyBefore);
+    this.afterCall(c, cmd, argv, t0);
+  }
+
+  private propagateIfDirty(c: Client, cmd: Command, argv: Buffer[], dirtyBefore: number): void {
     if (this.dirty !== dirtyBefore && cmd.isWrite) {
       const db = c.db.id;
       const override = this.propagateOverride as Buffer[][] | null; // set by the handler, if at all
@@ -275,7 +280,6 @@ export class Server {
       else this.propagate(db, argv);
     }
     this.propagateOverride = null;
-    this.afterCall(c, cmd, argv, t0);
   }
 
   private handlerFailed(c: Client, cmd: Command, e: unknown): void {
@@ -393,6 +397,12 @@ export class Server {
     for (const c of clients) this.flush(c);
   }
 
+  /** Writes a client's pending replies at once (back-pressure needs the socket's own count). */
+  flushNow(c: Client): void {
+    this.pendingFlush.delete(c);
+    this.flush(c);
+  }
+
   private flush(c: Client): void {
     if (c.closed) return;
     const data = c.out.take();
@@ -401,8 +411,11 @@ export class Server {
       c.socket.write(data);
     }
     if (c.closeAfterReply) {
+      // end() sends what is queued, then FIN; destroy() would drop a reply still in the socket's buffer
       c.socket.end();
-      c.close();
+      c.closed = true;
+      this.clientClosed(c);
+      setTimeout(() => c.socket.destroy(), 5000).unref();
       return;
     }
     this.enforceOutputLimits(c);
@@ -419,14 +432,6 @@ export class Server {
       else if (Date.now() - c.softLimitSince > softSecs * 1000) return this.dropForOutput(c, cls);
     } else {
       c.softLimitSince = 0;
-    }
-    if (pending > READ_BACKPRESSURE_BYTES && !c.readPaused) {
-      c.readPaused = true;
-      c.socket.pause();
-      c.socket.once('drain', () => {
-        c.readPaused = false;
-        if (!c.closed) c.socket.resume();
-      });
     }
   }
 
