@@ -59,7 +59,7 @@ export class Client {
     this.db = server.dbs[0];
     this.authenticated = server.config.get('requirepass') === '';
     this.parser = new RespParser({
-      maxBulkLen: () => server.config.getInt('proto-max-bulk-len'),
+      maxBulkLen: () => server.config.hot.protoMaxBulkLen,
       authenticated: () => this.authenticated,
     });
   }
@@ -86,7 +86,7 @@ export class Client {
       // the error reply goes after the replies of the commands still queued before it
       this.protocolError = 'ERR ' + e.message;
     }
-    const limit = this.server.config.getInt('client-query-buffer-limit');
+    const limit = this.server.config.hot.queryBufferLimit;
     if (this.parser.pending > limit) {
       this.server.log('warning', `closing client id=${this.id}: query buffer over client-query-buffer-limit`);
       this.close();

@@ -150,8 +150,21 @@ function deriveCategories(def: CommandDef): string[] {
   return [...cats];
 }
 
+/** Case-insensitive hash of a command name's bytes (ASCII letters folded to lower case). */
+function nameHash(b: Buffer | string): number {
+  let h = b.length;
+  for (let i = 0; i < b.length; i++) {
+    let ch = typeof b === 'string' ? b.charCodeAt(i) : b[i];
+    if (ch >= 65 && ch <= 90) ch |= 32;
+    h = (Math.imul(h, 31) + ch) | 0;
+  }
+  return h;
+}
+
 export class CommandTable {
   private byName = new Map<string, Command>();
+  /** lookup straight from the request bytes, without making a string first (the hot path) */
+  private byHash = new Map<number, Command[]>();
 
   constructor(defs: CommandDef[]) {
     for (const def of defs) {
@@ -159,7 +172,29 @@ export class CommandTable {
       const cmd = new Command(def);
       this.byName.set(def.name, cmd);
       this.byName.set(def.name.toUpperCase(), cmd);
+      const h = nameHash(def.name);
+      const bucket = this.byHash.get(h);
+      if (bucket) bucket.push(cmd);
+      else this.byHash.set(h, [cmd]);
     }
+  }
+
+  /** Looks up a top-level command by the bytes of its name, in any case. */
+  lookup(name: Buffer): Command | undefined {
+    if (name.length > 32) return undefined;
+    const bucket = this.byHash.get(nameHash(name));
+    if (!bucket) return undefined;
+    outer: for (const cmd of bucket) {
+      const n = cmd.name;
+      if (n.length !== name.length) continue;
+      for (let i = 0; i < n.length; i++) {
+        let ch = name[i];
+        if (ch >= 65 && ch <= 90) ch |= 32;
+        if (ch !== n.charCodeAt(i)) continue outer;
+      }
+      return cmd;
+    }
+    return undefined;
   }
 
   /** Looks up a top-level command by name in any case. */

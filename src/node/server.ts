@@ -199,9 +199,9 @@ export class Server {
 
   /** Runs one command from a client; returns a promise only when the command completes later. */
   dispatch(c: Client, argv: Buffer[]): Promise<void> | void {
-    const name = argv[0].toString('latin1');
-    let cmd = this.table.get(name);
+    let cmd = this.table.lookup(argv[0]);
     if (!cmd) {
+      const name = argv[0].toString('latin1');
       const args = argv.slice(1, 21).map((a) => a.toString('latin1').slice(0, 128));
       return this.reject(c, null, Err.unknownCommand(name.slice(0, 128), args));
     }
@@ -299,7 +299,7 @@ export class Server {
     cmd.stats.calls++;
     cmd.stats.usec += us;
     this.stats.commandsProcessed++;
-    const threshold = this.config.getInt('slowlog-log-slower-than');
+    const threshold = this.config.hot.slowlogSlowerThan;
     if (threshold >= 0 && us >= threshold && !cmd.has('skip-slowlog')) {
       this.slowlog.add(us, argv, c, this.config.getInt('slowlog-max-len'));
     }

@@ -59,7 +59,15 @@ export class ReplyWriter {
     this.notify();
     const n = s.length;
     this.ensure(n);
-    this.off += this.scratch.write(s, this.off, n, 'latin1');
+    if (n <= 32) {
+      // short protocol text (headers, +OK): a JS loop beats a call into C++
+      const buf = this.scratch;
+      let off = this.off;
+      for (let i = 0; i < n; i++) buf[off++] = s.charCodeAt(i);
+      this.off = off;
+    } else {
+      this.off += this.scratch.write(s, this.off, n, 'latin1');
+    }
     return this;
   }
 
@@ -72,7 +80,7 @@ export class ReplyWriter {
       return this;
     }
     this.ensure(b.length);
-    b.copy(this.scratch, this.off);
+    this.scratch.set(b, this.off);
     this.off += b.length;
     return this;
   }
