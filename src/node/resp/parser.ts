@@ -11,12 +11,16 @@ const BIG_BULK = 32 * 1024;
 /** Before AUTH, Redis refuses big frames so that an unauthenticated peer cannot make it allocate much. */
 const UNAUTH_MAX_MULTIBULK = 10;
 const UNAUTH_MAX_BULK = 16384;
+/** Redis 7 refuses multibulk lengths above INT_MAX */
+const INT_MAX = 2147483647;
+
+const EMPTY = Buffer.alloc(0);
 
 export class ProtocolError extends Error {}
 
 export interface ParserLimits {
-  /** proto-max-bulk-len */
-  maxBulkLen: number;
+  /** proto-max-bulk-len; a function reads it live (CONFIG SET applies to connected clients, as in Redis) */
+  maxBulkLen: number | (() => number);
   /** false until the client is authenticated, when a password is set */
   authenticated: () => boolean;
 }
@@ -34,6 +38,11 @@ export class RespParser {
   failed = false;
 
   constructor(private limits: ParserLimits) {}
+
+  private maxBulkLen(): number {
+    const m = this.limits.maxBulkLen;
+    return typeof m === 'function' ? m() : m;
+  }
 
   /** Bytes held but not yet parsed into a command (the query buffer). */
   get pending(): number {
@@ -101,7 +110,7 @@ export class RespParser {
         const nl = this.findLine(true);
         if (nl < 0) break;
         const n = parseIntStrict(buf, this.pos + 1, nl);
-        if (n === null || n > 1024 * 1024 * 1024) throw new ProtocolError('Protocol error: invalid multibulk length');
+        if (n === null || n > INT_MAX) throw new ProtocolError('Protocol error: invalid multibulk length');
         if (n > UNAUTH_MAX_MULTIBULK && !this.limits.authenticated()) {
           throw new ProtocolError('Protocol error: unauthenticated multibulk length');
         }
@@ -113,13 +122,14 @@ export class RespParser {
       // bulk strings of the multibulk in progress
       while (this.remaining > 0) {
         if (this.pos >= len) return this.compact();
+        // as Redis: the whole header line first, then its type byte
+        const nl = this.findLine(false);
+        if (nl < 0) return this.compact();
         if (buf[this.pos] !== 36 /* '$' */) {
           throw new ProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos])}'`);
         }
-        const nl = this.findLine(false);
-        if (nl < 0) return this.compact();
         const blen = parseIntStrict(buf, this.pos + 1, nl);
-        if (blen === null || blen < 0 || blen > this.limits.maxBulkLen) {
+        if (blen === null || blen < 0 || blen > this.maxBulkLen()) {
           throw new ProtocolError('Protocol error: invalid bulk length');
         }
         if (blen > UNAUTH_MAX_BULK && !this.limits.authenticated()) {
@@ -153,7 +163,7 @@ export class RespParser {
   /** Drops consumed bytes; copies a small leftover so that it does not pin the big socket chunk. */
   private compact(): void {
     if (this.pos >= this.buf.length) {
-      this.buf = Buffer.alloc(0);
+      this.buf = EMPTY;
       this.pos = 0;
     } else if (this.pos > 0 && this.buf.length - this.pos < 4096) {
       this.buf = Buffer.from(this.buf.subarray(this.pos));
@@ -164,10 +174,10 @@ export class RespParser {
 
   /** Index of '\r' of the CRLF ending the line at pos, or -1 when incomplete. */
   private findLine(multibulk: boolean): number {
-    const buf = this.buf;
-    const idx = buf.indexOf(CR, this.pos);
-    if (idx < 0 || idx + 1 >= buf.length) {
-      if (buf.length - this.pos > INLINE_MAX) {
+    // header lines are a few bytes: a JS scan beats indexOf's call into C++
+    const idx = scanFor(this.buf, this.pos, CR);
+    if (idx < 0 || idx + 1 >= this.buf.length) {
+      if (this.buf.length - this.pos > INLINE_MAX) {
         throw new ProtocolError(`Protocol error: too big ${multibulk ? 'mbulk' : 'bulk'} count string`);
       }
       return -1;
@@ -181,7 +191,7 @@ export class RespParser {
   /** Parses one inline command; null when the line is not complete yet. */
   private parseInline(): Buffer[] | null {
     const buf = this.buf;
-    const nl = buf.indexOf(LF, this.pos);
+    const nl = scanFor(buf, this.pos, LF);
     if (nl < 0) {
       if (buf.length - this.pos > INLINE_MAX) throw new ProtocolError('Protocol error: too big inline request');
       return null;
@@ -197,9 +207,28 @@ export class RespParser {
   }
 }
 
-/** Parses a decimal integer in buf[start, end); null when it is not a plain integer. */
+/**
+ * Index of the first `byte` at or after `from`, or -1. Redis finds line ends with strchr(), which stops
+ * at a NUL byte: a NUL before the end means the line never ends (the client then waits until the
+ * inline limit is exceeded, as in Redis). The scan is bounded by that limit.
+ */
+function scanFor(buf: Buffer, from: number, byte: number): number {
+  const end = Math.min(buf.length, from + INLINE_MAX + 2);
+  for (let i = from; i < end; i++) {
+    const ch = buf[i];
+    if (ch === byte) return i;
+    if (ch === 0) return -1;
+  }
+  return -1;
+}
+
+/**
+ * Parses a decimal integer in buf[start, end) as Redis's string2ll does: no sign other than a leading
+ * '-', no leading zeros ("0" alone is fine, "01" and "-0" are not); null when it is not such an integer.
+ */
 function parseIntStrict(buf: Buffer, start: number, end: number): number | null {
   if (start >= end || end - start > 18) return null;
+  if (end - start === 1 && buf[start] === 48 /* '0' */) return 0;
   let neg = false;
   let i = start;
   if (buf[i] === 45 /* '-' */) {
@@ -207,6 +236,7 @@ function parseIntStrict(buf: Buffer, start: number, end: number): number | null 
     i++;
     if (i >= end) return null;
   }
+  if (buf[i] < 49 /* '1' */ || buf[i] > 57 /* '9' */) return null;
   let n = 0;
   for (; i < end; i++) {
     const c = buf[i] - 48;
@@ -223,35 +253,33 @@ function isHex(c: number): boolean {
 /**
  * Redis's sdssplitargs: whitespace-separated args, "double quotes" with \n \r \t \b \a \\ \" \xHH escapes,
  * 'single quotes' with \' only. A closing quote must be followed by a space or the end. Null on bad quoting.
+ * Exactly as the C original, which works on a C string: a NUL byte ends the line (inside quotes that makes
+ * the quotes unterminated), blanks between args are isspace() (space, \t \n \v \f \r), but an unquoted
+ * arg ends only at a space, \t, \n or \r.
  */
 export function splitArgs(line: Buffer): Buffer[] | null {
+  const nul = line.indexOf(0);
+  if (nul >= 0) line = line.subarray(0, nul);
   const out: Buffer[] = [];
-  let i = 0;
   const n = line.length;
-  const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12 || c === 0;
+  let i = 0;
   for (;;) {
-    while (i < n && isSpace(line[i])) i++;
+    while (i < n && isCSpace(line[i])) i++;
     if (i >= n) return out;
-    const bytes: number[] = [];
-    let inq = false;
-    let insq = false;
-    // fast path: an unquoted token with no quote characters
+    // fast path: a plain token, no quotes in it
     const tokStart = i;
-    let simple = true;
-    for (let j = i; j < n && !isSpace(line[j]); j++) {
-      if (line[j] === 34 || line[j] === 39) {
-        simple = false;
-        break;
-      }
-    }
-    if (simple) {
-      while (i < n && !isSpace(line[i])) i++;
+    while (i < n && !endsToken(line[i]) && line[i] !== 34 && line[i] !== 39) i++;
+    if (i >= n || endsToken(line[i])) {
       out.push(Buffer.from(line.subarray(tokStart, i)));
       continue;
     }
+    const bytes: number[] = [];
+    for (let j = tokStart; j < i; j++) bytes.push(line[j]);
+    let inq = false;
+    let insq = false;
     for (;;) {
       if (inq) {
-        if (i >= n) return null;
+        if (i >= n) return null; // unterminated quotes
         const c = line[i];
         if (c === 92 /* \ */ && i + 3 < n && line[i + 1] === 120 /* x */ && isHex(line[i + 2]) && isHex(line[i + 3])) {
           bytes.push(parseInt(String.fromCharCode(line[i + 2], line[i + 3]), 16));
@@ -261,7 +289,7 @@ export function splitArgs(line: Buffer): Buffer[] | null {
           const e = line[i];
           bytes.push(e === 110 ? 10 : e === 114 ? 13 : e === 116 ? 9 : e === 98 ? 8 : e === 97 ? 7 : e);
         } else if (c === 34) {
-          if (i + 1 < n && !isSpace(line[i + 1])) return null;
+          if (i + 1 < n && !isCSpace(line[i + 1])) return null;
           i++;
           break;
         } else {
@@ -275,7 +303,7 @@ export function splitArgs(line: Buffer): Buffer[] | null {
           i++;
           bytes.push(39);
         } else if (c === 39) {
-          if (i + 1 < n && !isSpace(line[i + 1])) return null;
+          if (i + 1 < n && !isCSpace(line[i + 1])) return null;
           i++;
           break;
         } else {
@@ -285,13 +313,23 @@ export function splitArgs(line: Buffer): Buffer[] | null {
       } else {
         if (i >= n) break;
         const c = line[i];
-        if (isSpace(c)) break;
+        i++;
+        if (endsToken(c)) break;
         if (c === 34) inq = true;
         else if (c === 39) insq = true;
         else bytes.push(c);
-        i++;
       }
     }
     out.push(Buffer.from(bytes));
   }
+}
+
+/** C isspace(): space, \t, \n, \v, \f, \r */
+function isCSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/** the bytes that end an unquoted arg in sdssplitargs */
+function endsToken(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
 }
