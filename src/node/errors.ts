@@ -41,8 +41,16 @@ export const Err = {
   execAbort: 'EXECABORT Transaction discarded because of previous errors.',
   notAllowedInMulti: 'ERR Command not allowed inside a transaction',
   wrongArity: (name: string) => `ERR wrong number of arguments for '${name}' command`,
-  unknownCommand: (name: string, args: string[]) =>
-    `ERR unknown command '${name}', with args beginning with: ${args.map((a) => `'${a}' `).join('')}`,
+  /** As Redis 7: the args part stops growing at 128 chars, and each arg is cut at its first NUL. */
+  unknownCommand: (argv: Buffer[]) => {
+    const upToNul = (b: Buffer) => {
+      const z = b.indexOf(0);
+      return (z >= 0 ? b.subarray(0, z) : b).toString('latin1');
+    };
+    let args = '';
+    for (let i = 1; i < argv.length && args.length < 128; i++) args += `'${upToNul(argv[i]).slice(0, 128 - args.length)}' `;
+    return `ERR unknown command '${upToNul(argv[0]).slice(0, 128)}', with args beginning with: ${args}`;
+  },
   unknownSubcommand: (sub: string, container: string) =>
     `ERR unknown subcommand '${sub}'. Try ${container.toUpperCase()} HELP.`,
   pubsubContext: (name: string) =>

@@ -201,9 +201,7 @@ export class Server {
   dispatch(c: Client, argv: Buffer[]): Promise<void> | void {
     let cmd = this.table.lookup(argv[0]);
     if (!cmd) {
-      const name = argv[0].toString('latin1');
-      const args = argv.slice(1, 21).map((a) => a.toString('latin1').slice(0, 128));
-      return this.reject(c, null, Err.unknownCommand(name.slice(0, 128), args));
+      return this.reject(c, null, Err.unknownCommand(argv));
     }
     if (cmd.subcommands && (argv.length >= 2 || !cmd.handler)) {
       if (argv.length < 2) return this.reject(c, cmd, Err.wrongArity(cmd.fullName));

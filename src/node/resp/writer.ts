@@ -114,7 +114,7 @@ export class ReplyWriter {
 
   /** `msg` is the full error text including its code, e.g. "ERR syntax error" or "WRONGTYPE ...". */
   error(msg: string): this {
-    return this.raw('-' + msg.replace(/[\r\n]+/g, ' ') + '\r\n');
+    return this.raw('-' + msg.replace(/[\r\n]/g, ' ') + '\r\n');
   }
 
   int(n: number | bigint): this {
