@@ -17,9 +17,12 @@ interface Section {
 export class InfoSections {
   private sections: Section[] = [];
 
+  /** Adds a section, or replaces one of the same name where it stands (keeping Redis's section order). */
   register(name: string, title: string, build: SectionBuilder, inDefault = true): void {
-    this.sections = this.sections.filter((s) => s.name !== name);
-    this.sections.push({ name, title, build, inDefault });
+    const section = { name, title, build, inDefault };
+    const at = this.sections.findIndex((s) => s.name === name);
+    if (at >= 0) this.sections[at] = section;
+    else this.sections.push(section);
   }
 
   /** Renders the requested sections ('default', 'all', 'everything' or names). */
@@ -51,7 +54,7 @@ export function registerCoreSections(info: InfoSections, server: Server): void {
       ['redis_build_id', '0'],
       ['redis_mode', server.roleInfo().mode],
       ['server_name', 'inferdb'],
-      ['os', `${os.type()} ${os.release()} ${os.arch()}`],
+      ['os', `${os.type()} ${os.release()} ${os.machine()}`],
       ['arch_bits', 64],
       ['multiplexing_api', 'libuv'],
       ['process_id', process.pid],
@@ -166,19 +169,6 @@ export function registerCoreSections(info: InfoSections, server: Server): void {
     ];
   });
   info.register('modules', 'Modules', () => []);
-  info.register('errorstats', 'Errorstats', () =>
-    [...server.stats.errorsByCode].map(([code, n]) => [`errorstat_${code}`, `count=${n}`] as [string, string]),
-  );
-  info.register('cluster', 'Cluster', () => [['cluster_enabled', server.roleInfo().mode === 'cluster' ? 1 : 0]]);
-  info.register('keyspace', 'Keyspace', () => {
-    const out: [string, string][] = [];
-    for (const db of server.dbs) {
-      if (db.size === 0) continue; // redis-cli --cluster refuses a node whose INFO says db0: while empty
-      const s = db.stats();
-      out.push([`db${db.id}`, `keys=${s.keys},expires=${s.expires},avg_ttl=${s.avgTtl}`]);
-    }
-    return out;
-  });
   info.register(
     'commandstats',
     'Commandstats',
@@ -200,6 +190,19 @@ export function registerCoreSections(info: InfoSections, server: Server): void {
     },
     false,
   );
+  info.register('errorstats', 'Errorstats', () =>
+    [...server.stats.errorsByCode].map(([code, n]) => [`errorstat_${code}`, `count=${n}`] as [string, string]),
+  );
+  info.register('cluster', 'Cluster', () => [['cluster_enabled', server.roleInfo().mode === 'cluster' ? 1 : 0]]);
+  info.register('keyspace', 'Keyspace', () => {
+    const out: [string, string][] = [];
+    for (const db of server.dbs) {
+      if (db.size === 0) continue; // redis-cli --cluster refuses a node whose INFO says db0: while empty
+      const s = db.stats();
+      out.push([`db${db.id}`, `keys=${s.keys},expires=${s.expires},avg_ttl=${s.avgTtl}`]);
+    }
+    return out;
+  });
 }
 
 function human(n: number): string {

@@ -2,9 +2,11 @@
 
 import { CommandError, Err } from '../errors';
 
-const INT_RE = /^-?(0|[1-9]\d*)$/;
+const INT_RE = /^(0|-?[1-9]\d*)$/; // as string2ll: "-0", "01", "+1", " 1" are not integers
 
-export const str = (b: Buffer): string => b.toString('latin1');
+// latin1Slice skips toString's argument checks: keys are decoded for nearly every command
+type Latin1 = { latin1Slice(start: number, end: number): string };
+export const str = (b: Buffer): string => (b as unknown as Latin1).latin1Slice(0, b.length);
 export const lower = (b: Buffer): string => b.toString('latin1').toLowerCase();
 
 /** A 64-bit signed integer as a JS number (Redis's string2ll); exact within ±2^53. */
@@ -53,5 +55,7 @@ export function syntaxError(): never {
  */
 export function own(b: Buffer): Buffer {
   if (b.byteOffset === 0 && b.buffer.byteLength === b.length) return b;
-  return Buffer.from(b);
+  const copy = Buffer.allocUnsafe(b.length); // pooled for small sizes; faster than Buffer.from(buffer)
+  copy.set(b);
+  return copy;
 }

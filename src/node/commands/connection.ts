@@ -70,7 +70,7 @@ function hello(c: Client, argv: Buffer[]): void {
   }
   if (!c.authenticated) {
     throw new CommandError(
-      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
     );
   }
   if (newName !== null) c.name = newName;
@@ -113,7 +113,11 @@ function clientKill(c: Client, argv: Buffer[]): void {
       filters.push((x) => clientType(x) === t);
     } else if (opt === 'addr') filters.push((x) => addrOf(x) === val);
     else if (opt === 'laddr') filters.push((x) => laddrOf(x) === val);
-    else if (opt === 'user') filters.push((x) => x.user === val);
+    else if (opt === 'user') {
+      // only the default user exists (no ACL users yet)
+      if (val !== 'default') throw new CommandError(`ERR No such user '${val}'`);
+      filters.push((x) => x.user === val);
+    }
     else if (opt === 'skipme') {
       const v = val.toLowerCase();
       if (v !== 'yes' && v !== 'no') syntaxError();
@@ -163,20 +167,24 @@ function clientList(c: Client, argv: Buffer[]): void {
       if (!['normal', 'replica', 'master', 'pubsub'].includes(t)) throw new CommandError(`ERR Unknown client type '${str(argv[i])}'`);
       clients = clients.filter((x) => clientType(x) === t);
     } else if (opt === 'id' && i + 1 < argv.length) {
-      const ids = new Set<number>();
+      // as Redis: one line per given ID that names a client (in the order given); unknown IDs are skipped
+      const byId: Client[] = [];
       for (i++; i < argv.length; i++) {
         const id = parseInteger(argv[i], 'ERR Invalid client ID');
-        if (id <= 0) throw new CommandError('ERR Invalid client ID');
-        ids.add(id);
+        const x = c.server.clients.get(id);
+        if (x && clients.includes(x)) byId.push(x);
       }
-      clients = clients.filter((x) => ids.has(x.id));
+      clients = byId;
     } else syntaxError();
   }
   c.out.verbatim(clients.map((x) => x.infoLine() + '\n').join(''));
 }
 
+// Redis 7.0's CLIENT HELP wording, for the subcommands this server has
 const HELP_CLIENT = [
   'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GETNAME',
+  '    Return the name of the current connection.',
   'ID',
   '    Return the ID of the current connection.',
   'INFO',
@@ -184,19 +192,33 @@ const HELP_CLIENT = [
   'KILL <ip:port>',
   '    Kill connection made from <ip:port>.',
   'KILL <option> <value> [<option> <value> [...]]',
-  '    Kill connections. Options are: ID, TYPE (normal|master|replica|pubsub), USER, ADDR, LADDR, SKIPME, MAXAGE.',
-  'LIST [TYPE <type>] [ID <id> ...]',
-  '    Return information about client connections.',
-  'GETNAME',
-  '    Return the name of the current connection.',
+  '    Kill connections. Options are:',
+  '    * ADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made from the specified address',
+  '    * LADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made to specified local address',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Kill connections by type.',
+  '    * USER <username>',
+  '      Kill connections authenticated by <username>.',
+  '    * SKIPME (YES|NO)',
+  '      Skip killing current connection (default: yes).',
+  '    * ID <client-id>',
+  '      Kill connections by client id.',
+  'LIST [options ...]',
+  '    Return information about client connections. Options:',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Return clients of specified type.',
+  '    * ID <client-id> [<client-id> ...]',
+  '      Return clients with the specified IDs.',
   'SETNAME <name>',
   '    Assign the name <name> to the current connection.',
   'SETINFO <LIB-NAME|LIB-VER> <value>',
   '    Set client library name or version.',
   'NO-EVICT (ON|OFF)',
-  '    Accepted for compatibility.',
+  '    Protect current client connection from eviction.',
   'HELP',
-  '    Print this help.',
+  '    Prints this help.',
 ];
 
 const sub = (name: string, arity: number, flags: CommandDef['flags'], handler: CommandDef['handler']): CommandDef => ({
@@ -224,11 +246,11 @@ export const connectionCommands: CommandDef[] = [
       else c.out.simple('PONG');
     },
   },
-  { name: 'echo', arity: 2, flags: ['fast'], group: 'connection', handler: (c, argv) => void c.out.bulk(argv[1]) },
+  { name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', handler: (c, argv) => void c.out.bulk(argv[1]) },
   {
     name: 'quit',
     arity: -1,
-    flags: ['no-auth', 'fast', 'allowed-in-subscribe', 'no-queue'],
+    flags: ['noscript', 'loading', 'stale', 'fast', 'no-auth', 'allow-busy', 'allowed-in-subscribe', 'no-queue'],
     group: 'connection',
     handler: (c) => {
       c.out.ok();
@@ -238,7 +260,7 @@ export const connectionCommands: CommandDef[] = [
   {
     name: 'reset',
     arity: 1,
-    flags: ['no-auth', 'fast', 'allowed-in-subscribe', 'no-queue', 'noscript'],
+    flags: ['noscript', 'loading', 'stale', 'fast', 'no-auth', 'allow-busy', 'allowed-in-subscribe', 'no-queue'],
     group: 'connection',
     handler: (c) => {
       c.multi = null;
@@ -252,8 +274,8 @@ export const connectionCommands: CommandDef[] = [
       c.out.simple('RESET');
     },
   },
-  { name: 'hello', arity: -1, flags: ['no-auth', 'fast', 'noscript'], group: 'connection', handler: hello },
-  { name: 'auth', arity: -2, flags: ['no-auth', 'fast', 'noscript', 'allowed-in-subscribe'], group: 'connection', handler: auth },
+  { name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no-auth', 'allow-busy'], group: 'connection', handler: hello },
+  { name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no-auth', 'allow-busy', 'allowed-in-subscribe'], group: 'connection', handler: auth },
   {
     name: 'select',
     arity: 2,
@@ -272,25 +294,25 @@ export const connectionCommands: CommandDef[] = [
     flags: [],
     group: 'connection',
     subcommands: [
-      sub('id', 2, ['fast', 'loading', 'stale'], (c) => void c.out.int(c.id)),
-      sub('info', 2, ['loading', 'stale'], (c) => void c.out.verbatim(c.infoLine() + '\n')),
-      sub('list', -2, ['admin', 'loading', 'stale'], clientList),
-      sub('getname', 2, ['loading', 'stale'], (c) => void c.out.bulk(c.name === '' ? null : c.name)),
-      sub('setname', 3, ['loading', 'stale'], (c, argv) => {
+      sub('id', 2, ['noscript', 'loading', 'stale'], (c) => void c.out.int(c.id)),
+      sub('info', 2, ['noscript', 'loading', 'stale'], (c) => void c.out.verbatim(c.infoLine() + '\n')),
+      sub('list', -2, ['admin', 'noscript', 'loading', 'stale'], clientList),
+      sub('getname', 2, ['noscript', 'loading', 'stale'], (c) => void c.out.bulk(c.name === '' ? null : c.name)),
+      sub('setname', 3, ['noscript', 'loading', 'stale'], (c, argv) => {
         setName(c, str(argv[2]));
         c.out.ok();
       }),
-      sub('setinfo', 4, ['loading', 'stale'], (c, argv) => {
+      sub('setinfo', 4, ['noscript', 'loading', 'stale'], (c, argv) => {
         const attr = lower(argv[2]);
         const val = str(argv[3]);
         if (attr !== 'lib-name' && attr !== 'lib-ver') throw new CommandError(`ERR Unrecognized option '${str(argv[2])}'`);
-        if (!validName(val) && val !== '') throw new CommandError(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
+        if (!validName(val) && val !== '') throw new CommandError(`ERR ${str(argv[2])} cannot contain spaces, newlines or special characters.`);
         if (attr === 'lib-name') c.libName = val;
         else c.libVer = val;
         c.out.ok();
       }),
-      sub('kill', -3, ['admin', 'loading', 'stale'], clientKill),
-      sub('no-evict', 3, ['admin', 'loading', 'stale'], (c, argv) => {
+      sub('kill', -3, ['admin', 'noscript', 'loading', 'stale'], clientKill),
+      sub('no-evict', 3, ['admin', 'noscript', 'loading', 'stale'], (c, argv) => {
         const v = lower(argv[2]);
         if (v !== 'on' && v !== 'off') syntaxError();
         c.out.ok();

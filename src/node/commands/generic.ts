@@ -5,7 +5,7 @@ import type { Client } from '../client';
 import { CommandError, Err } from '../errors';
 import { globMatch } from '../glob';
 import { ScanCursors, parseCursor } from '../scan-cursor';
-import { lower, parseInteger, parsePositive, str, syntaxError } from './args';
+import { lower, parseInteger, str, syntaxError } from './args';
 
 const keyCursors = new WeakMap<object, ScanCursors>();
 
@@ -18,7 +18,8 @@ export function parseScanOptions(argv: Buffer[], start: number, allowType: boole
     const opt = lower(argv[i]);
     if (opt === 'match' && i + 1 < argv.length) pattern = str(argv[++i]);
     else if (opt === 'count' && i + 1 < argv.length) {
-      count = parsePositive(argv[++i]);
+      // as Redis: any integer is parsed, then a count below 1 is a syntax error
+      count = parseInteger(argv[++i]);
       if (count < 1) syntaxError();
     } else if (opt === 'type' && allowType && i + 1 < argv.length) type = str(argv[++i]);
     else syntaxError();
@@ -32,10 +33,19 @@ export function cursorsFor(owner: object): ScanCursors {
   return cur;
 }
 
+/**
+ * Parses a SCAN cursor as Redis does (strtoul: an optional sign, negatives wrap, at most 2^64-1).
+ * A cursor beyond what this server hands out maps to the last position: the scan ends at once.
+ */
 export function cursorArg(b: Buffer): number {
-  const cursor = parseCursor(str(b));
-  if (cursor === null) throw new CommandError('ERR invalid cursor');
-  return cursor;
+  const s = str(b);
+  const cursor = parseCursor(s.startsWith('+') ? s.slice(1) : s);
+  if (cursor !== null) return cursor;
+  if (/^[+-]?\d+$/.test(s)) {
+    const n = BigInt(s);
+    if (n <= 18446744073709551615n && n >= -18446744073709551615n) return Number.MAX_SAFE_INTEGER;
+  }
+  throw new CommandError('ERR invalid cursor');
 }
 
 function scan(c: Client, argv: Buffer[]): void {
@@ -54,9 +64,12 @@ function scan(c: Client, argv: Buffer[]): void {
 
 type ExpireUnit = { ms: number; absolute: boolean };
 
+const LLONG_MAX = 9223372036854775807n;
+const LLONG_MIN = -9223372036854775808n;
+
 function expireGeneric(c: Client, argv: Buffer[], name: string, unit: ExpireUnit): void {
   const key = str(argv[1]);
-  const n = parseInteger(argv[2]);
+  // as Redis: the options are checked first, then the number
   let nx = false;
   let xx = false;
   let gt = false;
@@ -71,9 +84,16 @@ function expireGeneric(c: Client, argv: Buffer[], name: string, unit: ExpireUnit
   }
   if (nx && (xx || gt || lt)) throw new CommandError('ERR NX and XX, GT or LT options at the same time are not compatible');
   if (gt && lt) throw new CommandError('ERR GT and LT options at the same time are not compatible');
-  const base = unit.absolute ? 0 : Date.now();
-  const at = base + n * unit.ms;
-  if (!Number.isSafeInteger(n * unit.ms) || !Number.isSafeInteger(at)) throw new CommandError(Err.invalidExpire(name));
+  parseInteger(argv[2]);
+  // Redis's overflow checks, in exact 64-bit arithmetic
+  let when = BigInt(str(argv[2]));
+  if (unit.ms === 1000) {
+    if (when > LLONG_MAX / 1000n || when < LLONG_MIN / 1000n) throw new CommandError(Err.invalidExpire(name));
+    when *= 1000n;
+  }
+  const base = unit.absolute ? 0n : BigInt(Date.now());
+  if (when > LLONG_MAX - base) throw new CommandError(Err.invalidExpire(name));
+  const at = Number(when + base);
   if (!c.db.exists(key)) return void c.out.int(0);
   const cur = c.db.expires.get(key);
   // a key without a TTL counts as an infinite TTL for GT/LT
@@ -171,6 +191,7 @@ export const genericCommands: CommandDef[] = [
     arity: 2,
     flags: ['readonly'],
     group: 'generic',
+    categories: ['dangerous'],
     handler: (c, argv) => {
       const pattern = str(argv[1]);
       const out: string[] = [];

@@ -4,6 +4,7 @@ import type { CommandDef } from '../command-table';
 import type { Client } from '../client';
 import { globMatch } from '../glob';
 import { str } from './args';
+import { CommandError } from '../errors';
 
 type Op = (c: Client, name: string) => boolean;
 
@@ -26,6 +27,19 @@ function unsubscribeGeneric(c: Client, argv: Buffer[], kind: string, current: Se
     c.out.push(3).bulk(kind).bulk(name).int(c.subscriptionCount);
   }
 }
+
+const PUBSUB_HELP = [
+  'PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CHANNELS [<pattern>]',
+  "    Return the currently active channels matching a <pattern> (default: '*').",
+  'NUMPAT',
+  '    Return number of subscriptions to patterns.',
+  'NUMSUB [<channel> ...]',
+  '    Return the number of subscribers for the specified channels, excluding',
+  '    pattern subscriptions(default: no channels).',
+  'HELP',
+  '    Prints this help.',
+];
 
 const flags: CommandDef['flags'] = ['pubsub', 'noscript', 'loading', 'stale', 'allowed-in-subscribe'];
 
@@ -77,6 +91,9 @@ export const pubsubCommands: CommandDef[] = [
         flags: ['pubsub', 'loading', 'stale'],
         group: 'pubsub',
         handler: (c, argv) => {
+          if (argv.length > 3) {
+            throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${str(argv[1])}'. Try PUBSUB HELP.`);
+          }
           const pattern = argv.length > 2 ? str(argv[2]) : null;
           c.out.bulks([...c.server.pubsub.channels.keys()].filter((ch) => pattern === null || globMatch(pattern, ch)));
         },
@@ -87,7 +104,8 @@ export const pubsubCommands: CommandDef[] = [
         flags: ['pubsub', 'loading', 'stale'],
         group: 'pubsub',
         handler: (c, argv) => {
-          c.out.map(argv.length - 2);
+          // a flat array in RESP3 too, as Redis 7.0
+          c.out.array((argv.length - 2) * 2);
           for (let i = 2; i < argv.length; i++) c.out.bulk(argv[i]).int(c.server.pubsub.channels.get(str(argv[i]))?.size ?? 0);
         },
       },
@@ -104,9 +122,8 @@ export const pubsubCommands: CommandDef[] = [
         flags: ['loading', 'stale'],
         group: 'pubsub',
         handler: (c) => {
-          const lines = ['PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'CHANNELS [<pattern>]', 'NUMPAT', 'NUMSUB [<channel> ...]', 'HELP'];
-          c.out.array(lines.length);
-          for (const l of lines) c.out.simple(l);
+          c.out.array(PUBSUB_HELP.length);
+          for (const l of PUBSUB_HELP) c.out.simple(l);
         },
       },
     ],

@@ -1,27 +1,64 @@
 // Server commands: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB/FLUSHALL, TIME, SLOWLOG, SHUTDOWN, DEBUG.
 
-import type { Command, CommandDef } from '../command-table';
-import { INTERNAL_FLAGS } from '../command-table';
+import type { Command, CommandDef, CommandFlag } from '../command-table';
 import type { Client } from '../client';
 import { ConfigError } from '../config';
 import { CommandError, Err } from '../errors';
 import { globMatch } from '../glob';
-import { lower, parseFloatArg, parseInteger, str, syntaxError } from './args';
+import { lower, parseInteger, str, syntaxError } from './args';
+import type { Value } from '../keyspace';
+
+/** COMMAND INFO flag names, in the order Redis prints them (may_replicate and sentinel are hidden, as there). */
+const FLAG_ORDER: [CommandFlag | 'movablekeys', string][] = [
+  ['write', 'write'],
+  ['readonly', 'readonly'],
+  ['denyoom', 'denyoom'],
+  ['admin', 'admin'],
+  ['pubsub', 'pubsub'],
+  ['noscript', 'noscript'],
+  ['blocking', 'blocking'],
+  ['loading', 'loading'],
+  ['stale', 'stale'],
+  ['skip-monitor', 'skip_monitor'],
+  ['skip-slowlog', 'skip_slowlog'],
+  ['fast', 'fast'],
+  ['no-auth', 'no_auth'],
+  ['no-mandatory-keys', 'no_mandatory_keys'],
+  ['no-multi', 'no_multi'],
+  ['movablekeys', 'movablekeys'],
+  ['allow-busy', 'allow_busy'],
+];
+
+/** ACL categories in Redis's order (its ACLCommandCategories table); others (e.g. ai) follow. */
+const CATEGORY_ORDER = [
+  'keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog', 'geo', 'stream',
+  'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection', 'transaction', 'scripting',
+];
+
+/** A command's ACL categories as Redis shows them (a pure container has only @slow / @fast). */
+function orderedCategories(cmd: Command): string[] {
+  const rank = (cat: string) => {
+    const i = CATEGORY_ORDER.indexOf(cat);
+    return i < 0 ? CATEGORY_ORDER.length : i;
+  };
+  const cats = cmd.subcommands && !cmd.handler ? cmd.categories.filter((c) => c === 'slow' || c === 'fast') : cmd.categories;
+  return [...cats].sort((a, b) => rank(a) - rank(b));
+}
 
 function commandInfo(c: Client, cmd: Command): void {
   const out = c.out;
   out.array(10);
   out.bulk(cmd.fullName);
   out.int(cmd.arity);
-  const flags = [...cmd.flags].filter((f) => !INTERNAL_FLAGS.has(f));
-  if (cmd.getKeysFn) flags.push('movablekeys' as never);
+  const flags = FLAG_ORDER.filter(([f]) => (f === 'movablekeys' ? !!cmd.getKeysFn : cmd.has(f))).map(([, name]) => name);
   out.set(flags.length);
   for (const f of flags) out.simple(f);
   out.int(cmd.firstKey);
   out.int(cmd.lastKey);
   out.int(cmd.keyStep);
-  out.set(cmd.categories.length);
-  for (const cat of cmd.categories) out.simple('@' + cat);
+  const cats = orderedCategories(cmd);
+  out.set(cats.length);
+  for (const cat of cats) out.simple('@' + cat);
   out.array(0); // tips
   out.array(0); // key specs: first/last/step above carry the same facts
   const subs = [...(cmd.subcommands?.values() ?? [])];
@@ -61,18 +98,51 @@ function shutdown(c: Client, argv: Buffer[]): void {
   c.server.shutdown();
 }
 
+/**
+ * The wall clock with microsecond resolution: the monotonic high-resolution clock plus an offset to the
+ * wall clock, taken again when the wall clock has been stepped (so consecutive TIME calls never go back
+ * by the sub-millisecond jitter between the two clocks).
+ */
+let clockOffset = Date.now() - performance.now();
+function wallClockMs(): number {
+  const ms = performance.now() + clockOffset;
+  const wall = Date.now();
+  if (Math.abs(ms - wall) <= 100) return ms;
+  clockOffset = wall - performance.now();
+  return wall;
+}
+
+/** The encoding Redis would report for a value (strings: int / embstr / raw). */
+function encodingOf(v: Value): string {
+  if (v.type !== 'string') return v.type;
+  const b = v.value as Buffer;
+  if (b.length <= 20 && /^(0|-?[1-9]\d*)$/.test(b.toString('latin1'))) {
+    const n = BigInt(b.toString('latin1'));
+    if (n >= -9223372036854775808n && n <= 9223372036854775807n) return 'int';
+  }
+  return b.length <= 44 ? 'embstr' : 'raw';
+}
+
 function debugSleep(seconds: number): void {
   // DEBUG SLEEP blocks the whole server, as in Redis: that is its purpose in tests
   const ms = Math.max(0, seconds * 1000);
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-const admin = (name: string, arity: number, flags: CommandDef['flags'], handler: CommandDef['handler'], group = 'server'): CommandDef => ({
+const admin = (
+  name: string,
+  arity: number,
+  flags: CommandDef['flags'],
+  handler: CommandDef['handler'],
+  group = 'server',
+  categories?: string[],
+): CommandDef => ({
   name,
   arity,
   flags,
   group,
   handler,
+  ...(categories ? { categories } : {}),
 });
 
 const CONFIG_HELP = [
@@ -86,21 +156,58 @@ const CONFIG_HELP = [
   'REWRITE',
   '    Rewrite the configuration file.',
   'HELP',
-  '    Print this help.',
+  '    Prints this help.',
+];
+
+const SLOWLOG_HELP = [
+  'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GET [<count>]',
+  '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+  '    Entries are made of:',
+  '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+  '    client name',
+  'LEN',
+  '    Return the length of the slowlog.',
+  'RESET',
+  '    Reset the slowlog.',
+  'HELP',
+  '    Prints this help.',
+];
+
+const COMMAND_HELP = [
+  'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  '(no subcommand)',
+  '    Return details about all Redis commands.',
+  'COUNT',
+  '    Return the total number of commands in this Redis server.',
+  'LIST',
+  '    Return a list of all commands in this Redis server.',
+  'INFO [<command-name> ...]',
+  '    Return details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+  'DOCS [<command-name> ...]',
+  '    Return documentation details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+  'GETKEYS <full-command>',
+  '    Return the keys from a full Redis command.',
+  'HELP',
+  '    Prints this help.',
 ];
 
 export const serverCommands: CommandDef[] = [
   admin('info', -1, ['loading', 'stale'], (c, argv) => {
     const text = c.server.info.render(argv.slice(1).map(str));
     c.out.verbatim(text);
-  }),
-  admin('dbsize', 1, ['readonly', 'fast'], (c) => void c.out.int(c.db.size), 'server'),
+  }, 'server', ['dangerous']),
+  admin('dbsize', 1, ['readonly', 'fast'], (c) => void c.out.int(c.db.size), 'server', ['keyspace']),
   admin('flushdb', -1, ['write'], (c, argv) => {
     if (argv.length > 2 || (argv.length === 2 && !['async', 'sync'].includes(lower(argv[1])))) syntaxError();
     c.server.markDirty(c.db.size + 1);
     c.db.clear();
     c.out.ok();
-  }),
+  }, 'server', ['keyspace', 'dangerous']),
   admin('flushall', -1, ['write'], (c, argv) => {
     if (argv.length > 2 || (argv.length === 2 && !['async', 'sync'].includes(lower(argv[1])))) syntaxError();
     let n = 1;
@@ -110,12 +217,12 @@ export const serverCommands: CommandDef[] = [
     }
     c.server.markDirty(n);
     c.out.ok();
-  }),
+  }, 'server', ['keyspace', 'dangerous']),
   admin('time', 1, ['loading', 'stale', 'fast'], (c) => {
-    const us = BigInt(Date.now()) * 1000n + BigInt(Math.floor((performance.now() % 1) * 1000));
+    const us = BigInt(Math.floor(wallClockMs() * 1000));
     c.out.array(2).bulk(String(us / 1000000n)).bulk(String(us % 1000000n));
   }),
-  admin('shutdown', -1, ['admin', 'noscript', 'loading', 'stale', 'no-multi'], shutdown),
+  admin('shutdown', -1, ['admin', 'noscript', 'loading', 'stale', 'no-multi', 'allow-busy'], shutdown),
   {
     name: 'slowlog',
     arity: -2,
@@ -141,9 +248,8 @@ export const serverCommands: CommandDef[] = [
         c.out.ok();
       }),
       admin('help', 2, ['loading', 'stale'], (c) => {
-        const lines = ['SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'GET [<count>]', 'LEN', 'RESET', 'HELP'];
-        c.out.array(lines.length);
-        for (const l of lines) c.out.simple(l);
+        c.out.array(SLOWLOG_HELP.length);
+        for (const l of SLOWLOG_HELP) c.out.simple(l);
       }),
     ],
   },
@@ -159,28 +265,13 @@ export const serverCommands: CommandDef[] = [
         for (const [k, v] of pairs) c.out.bulk(k).bulk(v);
       }),
       admin('set', -4, ['admin', 'noscript', 'loading', 'stale'], (c, argv) => {
-        if (argv.length % 2 !== 0) throw new CommandError(Err.wrongArity('config|set'));
-        const config = c.server.config;
+        if (argv.length % 2 !== 0) syntaxError();
         const pairs: [string, string][] = [];
         for (let i = 2; i < argv.length; i += 2) pairs.push([str(argv[i]), str(argv[i + 1])]);
-        const before = pairs.map(([k]) => {
-          try {
-            return config.get(k.toLowerCase());
-          } catch {
-            return null;
-          }
-        });
         try {
-          for (const [k, v] of pairs) config.set(k, v);
+          c.server.config.setMany(pairs);
         } catch (e) {
-          // all or nothing, as Redis 7's multi-parameter CONFIG SET
-          pairs.forEach(([k], i) => {
-            if (before[i] !== null) config.set(k, before[i]!, true);
-          });
-          if (e instanceof ConfigError) {
-            const msg = e.message.startsWith('Unknown option') || e.message.startsWith('CONFIG SET failed') ? e.message : `CONFIG SET failed (possibly related to argument '${pairs[0][0]}') - ${e.message}`;
-            throw new CommandError('ERR ' + msg);
-          }
+          if (e instanceof ConfigError) throw new CommandError('ERR ' + e.message);
           throw e;
         }
         c.out.ok();
@@ -208,6 +299,7 @@ export const serverCommands: CommandDef[] = [
     arity: -1,
     flags: ['loading', 'stale'],
     group: 'server',
+    categories: ['connection'],
     handler: (c) => {
       // plain COMMAND (no subcommand): every command's info
       const all = c.server.table.all();
@@ -222,7 +314,7 @@ export const serverCommands: CommandDef[] = [
         for (const n of names) {
           const cmd = resolve(c, n);
           if (cmd) commandInfo(c, cmd);
-          else c.out.nullArray();
+          else c.out.null();
         }
       }),
       admin('docs', -2, ['loading', 'stale'], (c, argv) => {
@@ -234,19 +326,20 @@ export const serverCommands: CommandDef[] = [
         }
       }),
       admin('list', -2, ['loading', 'stale'], (c, argv) => {
-        let names = c.server.table.all().map((x) => x.name);
+        // as Redis 7: subcommands are listed (as 'container|sub') beside the commands
+        let cmds = c.server.table.all().flatMap((x) => [x, ...(x.subcommands?.values() ?? [])]);
         if (argv.length > 2) {
           if (argv.length !== 5 || lower(argv[2]) !== 'filterby') syntaxError();
           const kind = lower(argv[3]);
           const val = str(argv[4]);
-          if (kind === 'pattern') names = names.filter((n) => globMatch(val, n, true));
-          else if (kind === 'aclcat') names = names.filter((n) => c.server.table.get(n)!.categories.includes(val.replace(/^@/, '')));
-          else if (kind === 'module') names = [];
+          if (kind === 'pattern') cmds = cmds.filter((x) => globMatch(val, x.fullName, true));
+          else if (kind === 'aclcat') cmds = cmds.filter((x) => orderedCategories(x).includes(val.toLowerCase()));
+          else if (kind === 'module') cmds = [];
           else syntaxError();
         }
-        c.out.bulks(names);
+        c.out.bulks(cmds.map((x) => x.fullName));
       }),
-      admin('getkeys', -3, ['loading', 'stale'], (c, argv) => {
+      admin('getkeys', -4, ['loading', 'stale'], (c, argv) => {
         const cmd = resolve(c, str(argv[2]));
         if (!cmd) throw new CommandError('ERR Invalid command specified');
         const sub = argv.slice(2);
@@ -256,9 +349,8 @@ export const serverCommands: CommandDef[] = [
         c.out.bulks(idx.map((i) => sub[i]));
       }),
       admin('help', 2, ['loading', 'stale'], (c) => {
-        const lines = ['COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', '(no subcommand)', 'COUNT', 'INFO [<command-name> ...]', 'DOCS [<command-name> ...]', 'LIST [FILTERBY (MODULE|ACLCAT|PATTERN) <value>]', 'GETKEYS <full-command>', 'HELP'];
-        c.out.array(lines.length);
-        for (const l of lines) c.out.simple(l);
+        c.out.array(COMMAND_HELP.length);
+        for (const l of COMMAND_HELP) c.out.simple(l);
       }),
     ],
   },
@@ -270,19 +362,27 @@ export const serverCommands: CommandDef[] = [
     handler: (c, argv) => {
       const sub = lower(argv[1]);
       if (sub === 'sleep' && argv.length === 3) {
-        debugSleep(parseFloatArg(argv[2]));
+        // as Redis (strtod): text that is not a number sleeps 0 seconds
+        const secs = parseFloat(str(argv[2]));
+        debugSleep(Number.isFinite(secs) ? secs : 0);
         return void c.out.ok();
       }
       if (sub === 'set-active-expire' && argv.length === 3) {
-        c.server.activeExpireEnabled = parseInteger(argv[2]) !== 0;
+        // as Redis (atoi): anything that does not start with a non-zero number turns it off
+        c.server.activeExpireEnabled = (parseInt(str(argv[2]), 10) || 0) !== 0;
         return void c.out.ok();
       }
       if (sub === 'object' && argv.length === 3) {
         const v = c.db.lookup(str(argv[2]));
         if (!v) throw new CommandError(Err.noSuchKey);
-        return void c.out.simple(`Value at:0x0 refcount:1 encoding:${v.type === 'string' ? 'raw' : v.type} serializedlength:0 lru:0 lru_seconds_idle:0`);
+        return void c.out.simple(`Value at:0x0 refcount:1 encoding:${encodingOf(v)} serializedlength:0 lru:0 lru_seconds_idle:0`);
       }
       throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${str(argv[1])}'. Try DEBUG HELP.`);
     },
   },
 ];
+
+// COMMAND and its subcommands are in @connection in Redis
+for (const def of serverCommands) {
+  if (def.name === 'command') for (const sub of def.subcommands ?? []) sub.categories = ['connection'];
+}

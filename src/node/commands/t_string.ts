@@ -4,9 +4,9 @@ import type { CommandDef } from '../command-table';
 import type { Client } from '../client';
 import type { StringValue } from '../keyspace';
 import { CommandError, Err } from '../errors';
-import { lower, own, parseBigInt, parseFloatArg, parseInteger, str, syntaxError } from './args';
+import { lower, own, parseBigInt, parseInteger, str, syntaxError } from './args';
+import { incrByFloatText } from './longdouble';
 import { readValue } from './lookup';
-import { formatDouble } from '../resp/writer';
 
 const getString = (c: Client, key: string) => readValue<StringValue>(c, key, 'string')?.value;
 
@@ -19,53 +19,103 @@ function checkSize(c: Client, size: number): void {
   if (size > c.server.config.getInt('proto-max-bulk-len')) throw new CommandError(Err.stringTooLong);
 }
 
-function setCommand(c: Client, argv: Buffer[]): void {
-  const key = str(argv[1]);
-  let nx = false;
-  let xx = false;
-  let get = false;
-  let keepTtl = false;
-  let expireAt: number | null = null;
-  let expireCmd = '';
-  for (let i = 3; i < argv.length; i++) {
+interface ExtendedStringArgs {
+  nx: boolean;
+  xx: boolean;
+  get: boolean;
+  keepTtl: boolean;
+  persist: boolean;
+  unit: 'ex' | 'px' | 'exat' | 'pxat' | null;
+  expire: Buffer | null;
+}
+
+/**
+ * The options of SET (from argv[3]) or GETEX (from argv[2]), as Redis's parseExtendedStringArgumentsOrReply:
+ * a repeated option is fine (the last time wins), conflicting ones are a syntax error, and the time is
+ * only checked afterwards (getExpireMs), so a syntax error anywhere wins over a bad number.
+ */
+function parseExtendedStringArgs(argv: Buffer[], forSet: boolean): ExtendedStringArgs {
+  const a: ExtendedStringArgs = { nx: false, xx: false, get: false, keepTtl: false, persist: false, unit: null, expire: null };
+  for (let i = forSet ? 3 : 2; i < argv.length; i++) {
     const opt = lower(argv[i]);
     const hasNext = i + 1 < argv.length;
-    if (opt === 'nx' && !xx) nx = true;
-    else if (opt === 'xx' && !nx) xx = true;
-    else if (opt === 'get') get = true;
-    else if (opt === 'keepttl' && expireAt === null) keepTtl = true;
-    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && !keepTtl && expireAt === null && hasNext) {
-      const n = parseInteger(argv[++i]);
-      if (n <= 0) throw new CommandError(Err.invalidExpire('set'));
-      const ms = opt === 'ex' || opt === 'exat' ? n * 1000 : n;
-      if (!Number.isSafeInteger(ms)) throw new CommandError(Err.invalidExpire('set'));
-      expireAt = opt === 'ex' || opt === 'px' ? Date.now() + ms : ms;
-      expireCmd = opt;
+    const otherTime = (u: string) => a.unit !== null && a.unit !== u;
+    if (forSet && opt === 'nx' && !a.xx) a.nx = true;
+    else if (forSet && opt === 'xx' && !a.nx) a.xx = true;
+    else if (forSet && opt === 'get') a.get = true;
+    else if (forSet && opt === 'keepttl' && a.unit === null) a.keepTtl = true;
+    else if (!forSet && opt === 'persist' && a.unit === null) a.persist = true;
+    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && !a.keepTtl && !a.persist && !otherTime(opt) && hasNext) {
+      a.unit = opt;
+      a.expire = argv[++i];
     } else syntaxError();
   }
-  const old = get ? getString(c, key) : undefined;
-  const exists = nx || xx ? c.db.exists(key) : false;
-  if ((nx && exists) || (xx && !exists)) {
-    if (get) c.out.bulk(old ?? null);
+  return a;
+}
+
+const LLONG_MAX = 9223372036854775807n;
+
+/** The absolute expiry time in ms for EX/PX/EXAT/PXAT, as Redis's getExpireMillisecondsOrReply. */
+function getExpireMs(a: ExtendedStringArgs, command: string): number {
+  parseInteger(a.expire!); // "value is not an integer or out of range" unless a 64-bit integer
+  const n = BigInt(str(a.expire!));
+  const seconds = a.unit === 'ex' || a.unit === 'exat';
+  if (n <= 0n || (seconds && n > LLONG_MAX / 1000n)) throw new CommandError(Err.invalidExpire(command));
+  let ms = seconds ? n * 1000n : n;
+  if (a.unit === 'ex' || a.unit === 'px') ms += BigInt(Date.now());
+  if (ms > LLONG_MAX) throw new CommandError(Err.invalidExpire(command));
+  return Number(ms);
+}
+
+function setCommand(c: Client, argv: Buffer[]): void {
+  const key = str(argv[1]);
+  const a = parseExtendedStringArgs(argv, true);
+  const expireAt = a.unit !== null ? getExpireMs(a, 'set') : null;
+  const old = a.get ? getString(c, key) : undefined;
+  const exists = a.nx || a.xx ? c.db.exists(key) : false;
+  if ((a.nx && exists) || (a.xx && !exists)) {
+    if (a.get) c.out.bulk(old ?? null);
     else c.out.null();
     return;
   }
-  setString(c, key, own(argv[2]), keepTtl);
+  setString(c, key, own(argv[2]), a.keepTtl);
   if (expireAt !== null) {
     c.db.setExpire(key, expireAt);
-    if (expireCmd === 'ex' || expireCmd === 'px') {
-      // relative times are propagated as absolute ones, so replicas and the log expire at the same instant
+    if (a.unit !== 'pxat') {
+      // as Redis: propagated as SET key value PXAT <ms>, so replicas and the log expire at the same instant
       c.server.rewritePropagation([Buffer.from('SET'), argv[1], argv[2], Buffer.from('PXAT'), Buffer.from(String(expireAt))]);
     }
   }
-  if (get) c.out.bulk(old ?? null);
+  if (a.get) c.out.bulk(old ?? null);
   else c.out.ok();
 }
 
-function setWithExpire(c: Client, key: Buffer, seconds: Buffer, value: Buffer, unit: number, name: string): void {
-  const n = parseInteger(seconds);
-  if (n <= 0) throw new CommandError(Err.invalidExpire(name));
-  const at = Date.now() + n * unit;
+/** GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: GET that also sets or clears the TTL. */
+function getex(c: Client, argv: Buffer[]): void {
+  const key = str(argv[1]);
+  const a = parseExtendedStringArgs(argv, false);
+  // as Redis: a missing key answers null before the time is even checked; then WRONGTYPE; then the time
+  const v = getString(c, key);
+  if (v === undefined) return void c.out.null();
+  const at = a.unit !== null ? getExpireMs(a, 'getex') : 0;
+  c.out.bulk(v);
+  if (a.unit !== null) {
+    c.server.markDirty();
+    if ((a.unit === 'exat' || a.unit === 'pxat') && at <= Date.now()) {
+      c.db.delete(key);
+      c.server.rewritePropagation([Buffer.from('DEL'), argv[1]]);
+    } else {
+      c.db.setExpire(key, at);
+      c.server.rewritePropagation([Buffer.from('PEXPIREAT'), argv[1], Buffer.from(String(at))]);
+    }
+  } else if (a.persist && c.db.persist(key)) {
+    c.server.markDirty();
+    c.server.rewritePropagation([Buffer.from('PERSIST'), argv[1]]);
+  }
+}
+
+function setWithExpire(c: Client, key: Buffer, amount: Buffer, value: Buffer, unit: 'ex' | 'px', name: string): void {
+  const at = getExpireMs({ nx: false, xx: false, get: false, keepTtl: false, persist: false, unit, expire: amount }, name);
   setString(c, str(key), own(value));
   c.db.setExpire(str(key), at);
   c.server.rewritePropagation([Buffer.from('SET'), key, value, Buffer.from('PXAT'), Buffer.from(String(at))]);
@@ -122,6 +172,7 @@ export const stringCommands: CommandDef[] = [
     handler: (c, argv) => c.out.bulk(getString(c, str(argv[1])) ?? null),
   },
   { name: 'set', arity: -3, flags: ['write', 'denyoom'], keys: [1, 1, 1], group: 'string', handler: setCommand },
+  { name: 'getex', arity: -2, flags: ['write', 'fast'], keys: [1, 1, 1], group: 'string', handler: getex },
   {
     name: 'setnx',
     arity: 3,
@@ -141,7 +192,7 @@ export const stringCommands: CommandDef[] = [
     flags: ['write', 'denyoom'],
     keys: [1, 1, 1],
     group: 'string',
-    handler: (c, argv) => setWithExpire(c, argv[1], argv[2], argv[3], 1000, 'setex'),
+    handler: (c, argv) => setWithExpire(c, argv[1], argv[2], argv[3], 'ex', 'setex'),
   },
   {
     name: 'psetex',
@@ -149,7 +200,7 @@ export const stringCommands: CommandDef[] = [
     flags: ['write', 'denyoom'],
     keys: [1, 1, 1],
     group: 'string',
-    handler: (c, argv) => setWithExpire(c, argv[1], argv[2], argv[3], 1, 'psetex'),
+    handler: (c, argv) => setWithExpire(c, argv[1], argv[2], argv[3], 'px', 'psetex'),
   },
   {
     name: 'getset',
@@ -264,13 +315,12 @@ export const stringCommands: CommandDef[] = [
     group: 'string',
     handler: (c, argv) => {
       const key = str(argv[1]);
-      const delta = parseFloatArg(argv[2]);
       const cur = getString(c, key);
-      let n = 0;
-      if (cur !== undefined) n = parseFloatArg(cur);
-      const next = n + delta;
-      if (!Number.isFinite(next)) throw new CommandError('ERR increment would produce NaN or Infinity');
-      const text = Buffer.from(formatDouble(next));
+      // long double arithmetic and "%.17Lf" formatting, exactly as Redis (0.1 + 0.2 is "0.3")
+      const result = incrByFloatText(cur === undefined ? null : cur.toString('latin1'), argv[2].toString('latin1'));
+      if (result === 'invalid') throw new CommandError(Err.notFloat);
+      if (result === 'nan-or-inf') throw new CommandError('ERR increment would produce NaN or Infinity');
+      const text = Buffer.from(result, 'latin1');
       setString(c, key, text, true);
       // replicas get the result, not the increment, so rounding cannot drift
       c.server.rewritePropagation([Buffer.from('SET'), argv[1], text, Buffer.from('KEEPTTL')]);

@@ -3,8 +3,33 @@
 
 import type { CommandDef } from '../command-table';
 import type { Client } from '../client';
+import type { Database } from '../keyspace';
 import { CommandError, Err } from '../errors';
 import { str } from './args';
+
+/**
+ * Watched keys that were already logically expired (TTL run out, not yet removed) when WATCHed.
+ * As Redis 7: at EXEC, a watched key whose TTL ran out since WATCH counts as modified even when
+ * nothing has removed it yet; one that was already expired at WATCH time does not.
+ */
+const expiredAtWatch = new WeakMap<Client, Map<Database, Set<string>>>();
+
+function logicallyExpired(db: Database, key: string, now: number): boolean {
+  const at = db.expires.get(key);
+  return at !== undefined && at <= now && db.map.has(key);
+}
+
+function watchedKeyExpired(c: Client): boolean {
+  const now = Date.now();
+  const before = expiredAtWatch.get(c);
+  for (const [db, keys] of c.watched) {
+    for (const key of keys) {
+      if (before?.get(db)?.has(key)) continue;
+      if (logicallyExpired(db, key, now)) return true;
+    }
+  }
+  return false;
+}
 
 function exec(c: Client): void | Promise<void> {
   const queue = c.multi;
@@ -16,7 +41,7 @@ function exec(c: Client): void | Promise<void> {
     server.unwatchAll(c);
     throw new CommandError(Err.execAbort);
   }
-  if (c.dirtyCas) {
+  if (c.dirtyCas || watchedKeyExpired(c)) {
     server.unwatchAll(c);
     return void c.out.nullArray();
   }
@@ -42,7 +67,7 @@ export const transactionCommands: CommandDef[] = [
   {
     name: 'multi',
     arity: 1,
-    flags: ['noscript', 'loading', 'stale', 'fast', 'no-queue'],
+    flags: ['noscript', 'loading', 'stale', 'fast', 'allow-busy', 'no-queue'],
     group: 'transactions',
     handler: (c) => {
       if (c.multi) throw new CommandError(Err.multiNested);
@@ -55,7 +80,7 @@ export const transactionCommands: CommandDef[] = [
   {
     name: 'discard',
     arity: 1,
-    flags: ['noscript', 'loading', 'stale', 'fast', 'no-queue'],
+    flags: ['noscript', 'loading', 'stale', 'fast', 'allow-busy', 'no-queue'],
     group: 'transactions',
     handler: (c) => {
       if (!c.multi) throw new CommandError(Err.discardWithoutMulti);
@@ -68,19 +93,31 @@ export const transactionCommands: CommandDef[] = [
   {
     name: 'watch',
     arity: -2,
-    flags: ['noscript', 'loading', 'stale', 'fast', 'no-queue'],
+    flags: ['noscript', 'loading', 'stale', 'fast', 'allow-busy', 'no-queue'],
     keys: [1, -1, 1],
     group: 'transactions',
     handler: (c, argv) => {
       if (c.multi) throw new CommandError(Err.watchInMulti);
-      for (let i = 1; i < argv.length; i++) c.server.watch(c, str(argv[i]));
+      if (c.watched.size === 0) expiredAtWatch.delete(c);
+      const now = Date.now();
+      for (let i = 1; i < argv.length; i++) {
+        const key = str(argv[i]);
+        if (logicallyExpired(c.db, key, now)) {
+          let byDb = expiredAtWatch.get(c);
+          if (!byDb) expiredAtWatch.set(c, (byDb = new Map()));
+          let keys = byDb.get(c.db);
+          if (!keys) byDb.set(c.db, (keys = new Set()));
+          keys.add(key);
+        }
+        c.server.watch(c, key);
+      }
       c.out.ok();
     },
   },
   {
     name: 'unwatch',
     arity: 1,
-    flags: ['noscript', 'loading', 'stale', 'fast'],
+    flags: ['noscript', 'loading', 'stale', 'fast', 'allow-busy'],
     group: 'transactions',
     handler: (c) => {
       c.server.unwatchAll(c);
