@@ -19,32 +19,36 @@ interface Param {
   values?: string[];
   aliases?: string[];
   /** accepted range of int / memory parameters, inclusive (Redis's bounds) */
-  min?: number;
-  max?: number;
+  min?: bigint;
+  max?: bigint;
+  /** values outside this range are silently brought into it (as Redis does for hz, repl-backlog-size) */
+  clamp?: [bigint, bigint];
   /** extra validation of the normalised value; returns Redis's error text, or null when valid */
   validate?: (v: string) => string | null;
 }
 
-const INT_MAX = 2147483647;
-const UINT_MAX = 4294967295;
-// LLONG_MAX / ULLONG_MAX: kept as numbers for comparisons; printed exactly in error texts below
-const LLONG_MAX = 9223372036854775807;
-const ULLONG_MAX = 18446744073709551615;
-const BOUND_TEXT = new Map<number, string>([
-  [LLONG_MAX, '9223372036854775807'],
-  [ULLONG_MAX, '18446744073709551615'],
-]);
+const INT_MAX = 2147483647n;
+const UINT_MAX = 4294967295n;
+const LLONG_MIN = -9223372036854775808n;
+const LLONG_MAX = 9223372036854775807n;
+const ULLONG_MAX = 18446744073709551615n;
 
-/** Redis's check of `save <seconds> <changes> ...`: pairs, seconds >= 1, changes >= 0. */
-function validateSave(v: string): string | null {
-  const words = v.split(' ').filter(Boolean);
-  if (words.length % 2 !== 0) return 'Invalid save parameters';
+/**
+ * save <seconds> <changes> ...: as Redis, the value is split at single spaces (so "5 " is "5" and ""),
+ * each word read as strtoll reads it ("" is 0), seconds >= 1, changes >= 0; normalised to plain numbers.
+ */
+function normaliseSave(v: string): string | { error: string } {
+  if (v === '') return '';
+  const words = v.split(' ');
+  if (words.length % 2 !== 0) return { error: 'Invalid save parameters' };
+  const out: string[] = [];
   for (let j = 0; j < words.length; j++) {
-    if (!/^[+-]?\d+$/.test(words[j])) return 'Invalid save parameters';
-    const n = Number(words[j]);
-    if ((j % 2 === 0 && n < 1) || (j % 2 === 1 && n < 0)) return 'Invalid save parameters';
+    if (!/^[+-]?\d*$/.test(words[j]) || /^[+-]$/.test(words[j])) return { error: 'Invalid save parameters' };
+    const n = words[j] === '' ? 0n : BigInt(words[j]);
+    if ((j % 2 === 0 && n < 1n) || (j % 2 === 1 && n < 0n)) return { error: 'Invalid save parameters' };
+    out.push(String(n));
   }
-  return null;
+  return out.join(' ');
 }
 
 const P = (name: string, kind: Kind, def: string, mutable = true, extra: Partial<Param> = {}): Param => ({
@@ -56,7 +60,7 @@ const P = (name: string, kind: Kind, def: string, mutable = true, extra: Partial
 });
 
 export const PARAMS: Param[] = [
-  P('port', 'int', '6379', false, { min: 0, max: 65535 }),
+  P('port', 'int', '6379', false, { min: 0n, max: 65535n }),
   P('bind', 'list', '127.0.0.1', false),
   P('dir', 'string', './data', true, { protected: true }),
   P('enable-protected-configs', 'enum', 'no', false, { values: ['no', 'yes', 'local'] }),
@@ -64,18 +68,18 @@ export const PARAMS: Param[] = [
   P('masterauth', 'string', '', true),
   P('masteruser', 'string', '', true),
   P('protected-mode', 'bool', 'yes', true),
-  P('databases', 'int', '16', false, { min: 1, max: INT_MAX }),
-  P('maxclients', 'int', '10000', true, { min: 1, max: UINT_MAX }),
-  P('timeout', 'int', '0', true, { min: 0, max: INT_MAX }),
-  P('tcp-keepalive', 'int', '300', true, { min: 0, max: INT_MAX }),
-  P('hz', 'int', '10', true, { min: 0, max: INT_MAX }),
-  P('proto-max-bulk-len', 'memory', '536870912', true, { min: 1024 * 1024, max: LLONG_MAX }),
-  P('client-query-buffer-limit', 'memory', '1073741824', true, { min: 1024 * 1024, max: LLONG_MAX }),
+  P('databases', 'int', '16', false, { min: 1n, max: INT_MAX }),
+  P('maxclients', 'int', '10000', true, { min: 1n, max: UINT_MAX }),
+  P('timeout', 'int', '0', true, { min: 0n, max: INT_MAX }),
+  P('tcp-keepalive', 'int', '300', true, { min: 0n, max: INT_MAX }),
+  P('hz', 'int', '10', true, { min: 0n, max: INT_MAX, clamp: [1n, 500n] }),
+  P('proto-max-bulk-len', 'memory', '536870912', true, { min: 1048576n, max: LLONG_MAX }),
+  P('client-query-buffer-limit', 'memory', '1073741824', true, { min: 1048576n, max: LLONG_MAX }),
   // class hard soft soft-seconds, as Redis; "normal" is bounded by read back-pressure as well
   P('client-output-buffer-limit', 'list', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', true),
-  P('slowlog-log-slower-than', 'int', '10000', true, { min: -1, max: LLONG_MAX }),
-  P('slowlog-max-len', 'int', '128', true, { min: 0, max: LLONG_MAX }),
-  P('maxmemory', 'memory', '0', true, { min: 0, max: ULLONG_MAX }),
+  P('slowlog-log-slower-than', 'int', '10000', true, { min: -1n, max: LLONG_MAX }),
+  P('slowlog-max-len', 'int', '128', true, { min: 0n, max: LLONG_MAX }),
+  P('maxmemory', 'memory', '0', true, { min: 0n, max: ULLONG_MAX }),
   P('maxmemory-policy', 'enum', 'noeviction', true, {
     // in Redis's order (its error text lists them so)
     values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'],
@@ -83,22 +87,22 @@ export const PARAMS: Param[] = [
   P('loglevel', 'enum', 'notice', true, { values: ['debug', 'verbose', 'notice', 'warning'] }),
   P('logfile', 'string', '', false),
   P('daemonize', 'bool', 'no', false),
-  P('save', 'list', '3600 1 300 100 60 10000', true, { validate: validateSave }),
-  P('dbfilename', 'string', 'dump.rdb', true),
+  P('save', 'list', '3600 1 300 100 60 10000', true),
+  P('dbfilename', 'string', 'dump.rdb', true, { protected: true, validate: (v) => (v.includes('/') ? "dbfilename can't be a path, just a filename" : null) }),
   P('appendonly', 'bool', 'no', true),
   P('appendfilename', 'string', 'appendonly.aof', false),
   P('appendfsync', 'enum', 'everysec', true, { values: ['everysec', 'always', 'no'] }),
   P('replicaof', 'list', '', false, { aliases: ['slaveof'] }),
   P('replica-read-only', 'bool', 'yes', true, { aliases: ['slave-read-only'] }),
-  P('replica-priority', 'int', '100', true, { aliases: ['slave-priority'], min: 0, max: INT_MAX }),
-  P('repl-backlog-size', 'memory', '1048576', true, { min: 1, max: LLONG_MAX }),
-  P('min-replicas-to-write', 'int', '0', true, { aliases: ['min-slaves-to-write'], min: 0, max: INT_MAX }),
-  P('min-replicas-max-lag', 'int', '10', true, { aliases: ['min-slaves-max-lag'], min: 0, max: INT_MAX }),
+  P('replica-priority', 'int', '100', true, { aliases: ['slave-priority'], min: 0n, max: INT_MAX }),
+  P('repl-backlog-size', 'memory', '1048576', true, { min: 1n, max: LLONG_MAX, clamp: [16384n, LLONG_MAX] }),
+  P('min-replicas-to-write', 'int', '0', true, { aliases: ['min-slaves-to-write'], min: 0n, max: INT_MAX }),
+  P('min-replicas-max-lag', 'int', '10', true, { aliases: ['min-slaves-max-lag'], min: 0n, max: INT_MAX }),
   P('cluster-enabled', 'bool', 'no', false),
   P('cluster-config-file', 'string', 'nodes.conf', false),
-  P('cluster-node-timeout', 'int', '15000', true, { min: 0, max: LLONG_MAX }),
+  P('cluster-node-timeout', 'int', '15000', true, { min: 0n, max: LLONG_MAX }),
   P('lazyfree-lazy-user-del', 'bool', 'no', true),
-  P('latency-monitor-threshold', 'int', '0', true, { min: 0, max: LLONG_MAX }),
+  P('latency-monitor-threshold', 'int', '0', true, { min: 0n, max: LLONG_MAX }),
 ];
 
 const byName = new Map<string, Param>();
@@ -111,12 +115,20 @@ export class ConfigError extends Error {}
 
 /** Parses "512mb", "1gb", "100k", "42" into bytes, as Redis's memtoull. */
 export function parseMemory(s: string): number | null {
-  const m = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(s.trim());
+  const n = parseMemoryExact(s);
+  return n === null ? null : Number(n);
+}
+
+/**
+ * As Redis's memtoull: digits (none is 0) and an optional unit b, k, kb, m, mb, g, gb in any case;
+ * no sign, no spaces; null when it is not such a value (or does not fit 64 bits unsigned).
+ */
+export function parseMemoryExact(s: string): bigint | null {
+  const m = /^(\d*)(b|k|kb|m|mb|g|gb)?$/i.exec(s);
   if (!m) return null;
-  const n = Number(m[1]);
-  const unit = (m[2] ?? 'b').toLowerCase();
-  const mult: Record<string, number> = { b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
-  return n * mult[unit];
+  const mult: Record<string, bigint> = { b: 1n, k: 1000n, kb: 1024n, m: 1000000n, mb: 1048576n, g: 1000000000n, gb: 1073741824n };
+  const n = BigInt(m[1] || '0') * mult[(m[2] ?? 'b').toLowerCase()];
+  return n > ULLONG_MAX ? null : n;
 }
 
 export class Config {
@@ -441,10 +453,12 @@ function normalise(p: Param, value: string, current?: string): string | { error:
   let v = value;
   switch (p.kind) {
     case 'int': {
-      // string2ll: no spaces, no '+', no leading zeros
+      // string2ll: no spaces, no '+', no leading zeros, 64 bits
       if (!/^(0|-?[1-9]\d*)$/.test(v) || v.length > 20) return { error: `argument couldn't be parsed into an integer` };
-      const n = Number(v);
+      const n = BigInt(v);
+      if (n < LLONG_MIN || n > LLONG_MAX) return { error: `argument couldn't be parsed into an integer` };
       if (!inRange(p, n)) return { error: rangeError(p) };
+      v = String(clamp(p, n));
       break;
     }
     case 'bool':
@@ -452,10 +466,10 @@ function normalise(p: Param, value: string, current?: string): string | { error:
       if (v !== 'yes' && v !== 'no') return { error: `argument must be 'yes' or 'no'` };
       break;
     case 'memory': {
-      const n = parseMemory(v);
+      const n = parseMemoryExact(v);
       if (n === null) return { error: `argument must be a memory value` };
       if (!inRange(p, n)) return { error: rangeError(p) };
-      v = String(n);
+      v = String(clamp(p, n));
       break;
     }
     case 'enum':
@@ -463,6 +477,7 @@ function normalise(p: Param, value: string, current?: string): string | { error:
       if (!p.values!.includes(v)) return { error: `argument(s) must be one of the following: ${p.values!.join(', ')}` };
       break;
     case 'list':
+      if (p.name === 'save') return normaliseSave(v);
       v = v.trim().split(/\s+/).filter(Boolean).join(' ');
       break;
   }
@@ -500,13 +515,17 @@ function outputBufferLimit(value: string, current: string): string | { error: st
   return ['normal', 'slave', 'pubsub'].map((c) => [c, ...(limits.get(c) ?? ['0', '0', '0'])].join(' ')).join(' ');
 }
 
-function inRange(p: Param, n: number): boolean {
+function inRange(p: Param, n: bigint): boolean {
   return (p.min === undefined || n >= p.min) && (p.max === undefined || n <= p.max);
 }
 
+function clamp(p: Param, n: bigint): bigint {
+  if (!p.clamp) return n;
+  return n < p.clamp[0] ? p.clamp[0] : n > p.clamp[1] ? p.clamp[1] : n;
+}
+
 function rangeError(p: Param): string {
-  const fmt = (n: number) => BOUND_TEXT.get(n) ?? String(n);
-  return `argument must be between ${fmt(p.min!)} and ${fmt(p.max!)} inclusive`;
+  return `argument must be between ${p.min} and ${p.max} inclusive`;
 }
 
 /** Parses argv: an optional config file path first, then --name value pairs (a flag may take several words). */

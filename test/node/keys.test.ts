@@ -252,7 +252,10 @@ describe('keyspace commands', () => {
     });
 
     it('a time in the past deletes the key', async () => {
-      await r.mset('a', '1', 'b', '2', 'c', '3');
+      await r.mset('a', '1', 'b', '2', 'c', '3', 'd', '4');
+      // the most negative time that does not overflow
+      expect(await r.call('expire', 'd', '-9223372036854775')).toBe(1);
+      expect(await r.exists('d')).toBe(0);
       expect(await r.expire('a', -1)).toBe(1);
       expect(await r.exists('a')).toBe(0);
       expect(await r.pexpireat('b', 1)).toBe(1);
@@ -289,6 +292,11 @@ describe('keyspace commands', () => {
       expect(await errOf(r.call('expire', 'k', '10', 'GT', 'LT'))).toBe('ERR GT and LT options at the same time are not compatible');
       expect(await errOf(r.call('expire', 'k', '10', 'foo'))).toBe('ERR Unsupported option foo');
       expect(await errOf(r.call('expire', 'k', 'abc'))).toBe('ERR value is not an integer or out of range');
+      // the options are checked before the number
+      expect(await errOf(r.call('expire', 'k', 'abc', 'foo'))).toBe('ERR Unsupported option foo');
+      expect(await errOf(r.call('expire', 'k', 'abc', 'NX', 'XX'))).toBe('ERR NX and XX, GT or LT options at the same time are not compatible');
+      expect(await errOf(r.call('expire', 'k', '-9223372036854776'))).toBe("ERR invalid expire time in 'expire' command");
+      expect(await errOf(r.call('pexpire', 'k', '9223372036854775807'))).toBe("ERR invalid expire time in 'pexpire' command");
       expect(await errOf(r.call('expire', 'k', '9223372036854775807'))).toBe("ERR invalid expire time in 'expire' command");
       expect(await errOf(r.call('pexpire', 'k', '9223372036854775807'))).toBe("ERR invalid expire time in 'pexpire' command");
       expect(await errOf(r.call('expire', 'k'))).toBe("ERR wrong number of arguments for 'expire' command");

@@ -48,7 +48,12 @@ async function errOf(p: Promise<unknown>): Promise<string> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'inferdb-srvcmd-'));
+const tmpDirs: string[] = [];
+const tmpDir = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'inferdb-srvcmd-'));
+  tmpDirs.push(d);
+  return d;
+};
 const bulk = (s: string) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
 
 /** Parses an INFO text into its sections: title -> field -> value. */
@@ -75,7 +80,10 @@ describe('server and connection commands', () => {
     r = srv.client();
     r2 = srv.client({ protocol: 2 });
   });
-  afterAll(() => srv.stop());
+  afterAll(async () => {
+    await srv.stop();
+    for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+  });
 
   describe('PING / ECHO / QUIT', () => {
     it('PING and ECHO', async () => {
@@ -497,6 +505,24 @@ describe('server and connection commands', () => {
       expect(await r.config('SET', 'save', '')).toBe('OK');
       expect(await r.config('GET', 'save')).toEqual(['save', '']);
       expect(await r.config('SET', 'save', '3600 1 300 100 60 10000')).toBe('OK');
+      // Redis's quirks: hz is kept within 1..500, a backlog is at least 16 kB, an empty memory value is 0,
+      // save splits at single spaces (so a trailing space is a pair's "0")
+      expect(await r.config('SET', 'hz', '0')).toBe('OK');
+      expect(await r.config('GET', 'hz')).toEqual(['hz', '1']);
+      expect(await r.config('SET', 'hz', '100000')).toBe('OK');
+      expect(await r.config('GET', 'hz')).toEqual(['hz', '500']);
+      expect(await r.config('SET', 'hz', '10')).toBe('OK');
+      expect(await r.config('SET', 'repl-backlog-size', '1kb')).toBe('OK');
+      expect(await r.config('GET', 'repl-backlog-size')).toEqual(['repl-backlog-size', '16384']);
+      expect(await r.config('SET', 'repl-backlog-size', '1mb')).toBe('OK');
+      expect(await r.config('SET', 'maxmemory', '')).toBe('OK');
+      expect(await r.config('GET', 'maxmemory')).toEqual(['maxmemory', '0']);
+      expect(await r.config('SET', 'maxmemory', '18446744073709551615')).toBe('OK');
+      expect(await r.config('GET', 'maxmemory')).toEqual(['maxmemory', '18446744073709551615']);
+      expect(await r.config('SET', 'maxmemory', '0')).toBe('OK');
+      expect(await r.config('SET', 'save', '5 ')).toBe('OK');
+      expect(await r.config('GET', 'save')).toEqual(['save', '5 0']);
+      expect(await r.config('SET', 'save', '3600 1 300 100 60 10000')).toBe('OK');
     });
 
     it('SET error texts', async () => {
@@ -508,6 +534,12 @@ describe('server and connection commands', () => {
       expect(await errOf(r.config('SET', 'hz', 'abc'))).toBe(failed('hz', "argument couldn't be parsed into an integer"));
       expect(await errOf(r.config('SET', 'HZ', '+5'))).toBe(failed('hz', "argument couldn't be parsed into an integer"));
       expect(await errOf(r.config('SET', 'hz', '-1'))).toBe(failed('hz', 'argument must be between 0 and 2147483647 inclusive'));
+      expect(await errOf(r.config('SET', 'timeout', '9223372036854775808'))).toBe(failed('timeout', "argument couldn't be parsed into an integer"));
+      expect(await errOf(r.config('SET', 'maxmemory', ' 5'))).toBe(failed('maxmemory', 'argument must be a memory value'));
+      expect(await errOf(r.config('SET', 'proto-max-bulk-len', '9223372036854775808'))).toBe(
+        failed('proto-max-bulk-len', 'argument must be between 1048576 and 9223372036854775807 inclusive'),
+      );
+      expect(await errOf(r.config('SET', 'dbfilename', 'x.rdb'))).toBe(failed('dbfilename', "can't set protected config"));
       expect(await errOf(r.config('SET', 'maxclients', '0'))).toBe(failed('maxclients', 'argument must be between 1 and 4294967295 inclusive'));
       expect(await errOf(r.config('SET', 'slowlog-log-slower-than', '-5'))).toBe(
         failed('slowlog-log-slower-than', 'argument must be between -1 and 9223372036854775807 inclusive'),

@@ -145,6 +145,19 @@ describe('string commands', () => {
       expect(await r.exists('k')).toBe(0);
     });
 
+    it('a repeated option is fine (the last time wins); syntax errors win over bad numbers', async () => {
+      expect(await r.call('set', 'k', 'v', 'EX', '10', 'EX', '20')).toBe('OK');
+      expect(await r.ttl('k')).toBe(20);
+      expect(await r.call('set', 'k', 'v', 'NX', 'NX')).toBeNull();
+      expect(await r.call('set', 'k', 'w', 'XX', 'XX', 'GET', 'GET')).toBe('v');
+      expect(await errOf(r.call('set', 'k', 'v', 'EX', 'abc', 'foo'))).toBe(SYNTAX);
+      expect(await errOf(r.call('set', 'k', 'v', 'PXAT', '0', 'KEEPTTL'))).toBe(SYNTAX);
+      expect(await errOf(r.call('set', 'k', 'v', 'EX', '0', 'EX'))).toBe(SYNTAX);
+      // a far-away absolute time is fine
+      expect(await r.call('set', 'far', 'v', 'EXAT', '9999999999999')).toBe('OK');
+      expect(await r.ttl('far')).toBeGreaterThan(9999999999999 - Date.now() / 1000 - 5);
+    });
+
     it('checks arity', async () => {
       expect(await errOf(r.call('set', 'k'))).toBe("ERR wrong number of arguments for 'set' command");
       expect(await errOf(r.call('get'))).toBe("ERR wrong number of arguments for 'get' command");
@@ -258,10 +271,13 @@ describe('string commands', () => {
       expect(await errOf(r.call('getex', 'k', 'EX', '-1'))).toBe("ERR invalid expire time in 'getex' command");
       expect(await errOf(r.call('getex', 'k', 'EX', '9223372036854775807'))).toBe("ERR invalid expire time in 'getex' command");
       expect(await errOf(r.call('getex', 'k', 'EX', 'abc'))).toBe(NOT_INT);
-      for (const args of [['EX', '10', 'PX', '10'], ['PERSIST', 'EX', '10'], ['EX', '10', 'PERSIST'], ['foo'], ['EX']]) {
+      for (const args of [['EX', '10', 'PX', '10'], ['PERSIST', 'EX', '10'], ['EX', '10', 'PERSIST'], ['foo'], ['EX'], ['KEEPTTL'], ['NX']]) {
         expect(await errOf(r.call('getex', 'k', ...args)), args.join(' ')).toBe(SYNTAX);
       }
       expect(await errOf(r.call('getex'))).toBe("ERR wrong number of arguments for 'getex' command");
+      // repeated options are fine
+      expect(await r.call('getex', 'k', 'PERSIST', 'PERSIST')).toBe('v');
+      expect(await r.call('getex', 'nokey', 'EXAT', '1', 'EXAT', '-3')).toBeNull();
       expect(await r.ttl('k')).toBe(-1);
       await r.rpush('l', 'x');
       expect(await errOf(r.call('getex', 'l', 'EX', '10'))).toBe(WRONGTYPE);

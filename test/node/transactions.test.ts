@@ -366,13 +366,17 @@ describe('transactions', () => {
   describe('a sentinel-style transaction', () => {
     let cfgSrv: TestServer;
     let cfgFile: string;
+    let dir: string;
     beforeAll(async () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferdb-tx-'));
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferdb-tx-'));
       cfgFile = path.join(dir, 'node.conf');
       fs.writeFileSync(cfgFile, 'maxclients 500\n');
       cfgSrv = await startServer([cfgFile]);
     });
-    afterAll(() => cfgSrv.stop());
+    afterAll(async () => {
+      await cfgSrv.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
 
     it('MULTI; CONFIG REWRITE; CLIENT KILL TYPE normal; EXEC queues each and runs them', async () => {
       const victim = await rawConn(cfgSrv);
