@@ -130,7 +130,7 @@ function deriveCategories(def: CommandDef): string[] {
     cats.add('admin');
     cats.add('dangerous');
   }
-  if (f.has('pubsub')) cats.add('pubsub');
+  if (f.has('pubsub')) cats.add('pubsub'); // from the flag only, as Redis: PUBSUB HELP is not @pubsub
   if (f.has('fast')) cats.add('fast');
   else cats.add('slow');
   if (f.has('blocking')) cats.add('blocking');
@@ -142,7 +142,6 @@ function deriveCategories(def: CommandDef): string[] {
     generic: 'keyspace',
     connection: 'connection',
     transactions: 'transaction',
-    pubsub: 'pubsub',
     ai: 'ai',
   };
   if (byGroup[def.group]) cats.add(byGroup[def.group]);

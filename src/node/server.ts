@@ -227,6 +227,14 @@ export class Server {
   /** A command refused before it ran: inside MULTI this makes EXEC fail with EXECABORT. */
   private reject(c: Client, cmd: Command | null, message: string): void {
     if (cmd) cmd.stats.rejected++;
+    if (c.multi && cmd?.name === 'exec') {
+      // EXEC itself refused: the transaction ends, as Redis's execCommandAbort
+      c.multi = null;
+      c.multiError = false;
+      this.unwatchAll(c);
+      this.replyError(c, 'EXECABORT Transaction discarded because of: ' + message.replace(/^ERR /, ''));
+      return;
+    }
     if (c.multi) c.multiError = true;
     this.replyError(c, message);
   }

@@ -30,7 +30,7 @@ export async function startServer(args: string[] = [], opts: { dir?: string } = 
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
-  const port = await new Promise<number>((resolve, reject) => {
+  const ready = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15000);
     const check = () => {
       const m = /Ready to accept connections tcp on .* port (\d+)/.exec(out);
@@ -45,6 +45,14 @@ export async function startServer(args: string[] = [], opts: { dir?: string } = 
       reject(new Error(`server exited with ${code}:\n${out}`));
     });
   });
+  let port: number;
+  try {
+    port = await ready;
+  } catch (e) {
+    proc.kill('SIGKILL');
+    if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const clients: Redis[] = [];
   const sockets: net.Socket[] = [];
   return {
@@ -66,7 +74,7 @@ export async function startServer(args: string[] = [], opts: { dir?: string } = 
     stop: async () => {
       for (const c of clients) c.disconnect();
       for (const s of sockets) s.destroy();
-      if (proc.exitCode === null) {
+      if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGKILL');
         await exited;

@@ -404,5 +404,17 @@ describe('transactions', () => {
       expect(await send('EXEC')).toBe('*2\r\n-ERR The server is running without a config file\r\n+PONG\r\n');
       expect(await errOf(r.call('config', 'rewrite'))).toBe('ERR The server is running without a config file');
     });
+
+    it('EXEC refused by a gate aborts the transaction with the reason (execCommandAbort)', async () => {
+      const { send } = await rawConn(srv);
+      expect(await send('MULTI')).toBe('+OK\r\n');
+      expect(await send('SET', 'k', 'v')).toBe('+QUEUED\r\n');
+      expect(await send('EXEC', 'extra')).toBe(
+        "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n",
+      );
+      // the MULTI is over: EXEC now has no MULTI, and the SET never ran
+      expect(await send('EXEC')).toBe('-ERR EXEC without MULTI\r\n');
+      expect(await r.exists('k')).toBe(0);
+    });
   });
 });
