@@ -68,6 +68,11 @@ function getExpireMs(a: ExtendedStringArgs, command: string): number {
 }
 
 function setCommand(c: Client, argv: Buffer[]): void {
+  if (argv.length === 3) {
+    // plain SET key value: the common case, without option parsing
+    setString(c, str(argv[1]), own(argv[2]));
+    return void c.out.ok();
+  }
   const key = str(argv[1]);
   const a = parseExtendedStringArgs(argv, true);
   const expireAt = a.unit !== null ? getExpireMs(a, 'set') : null;
