@@ -10,6 +10,7 @@ import { setCommands } from './t_set';
 import { transactionCommands } from './transactions';
 import { pubsubCommands } from './pubsub';
 import { serverCommands } from './server-admin';
+import { aiCommands } from '../../ai/commands';
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -21,4 +22,5 @@ export const allCommands: CommandDef[] = [
   ...setCommands,
   ...transactionCommands,
   ...pubsubCommands,
+  ...aiCommands,
 ];

@@ -1,0 +1,6 @@
+// Every AI command definition (RedisAI's surface), gathered for the node's command table.
+
+import type { CommandDef } from '../../node/command-table';
+import { tensorCommands } from './tensor-commands';
+
+export const aiCommands: CommandDef[] = [...tensorCommands];
