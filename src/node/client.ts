@@ -31,6 +31,8 @@ export class Client {
   multi: { cmd: Command; argv: Buffer[] }[] | null = null;
   /** set when a command failed to queue: EXEC answers EXECABORT */
   multiError = false;
+  /** true while EXEC runs this client's queued commands (blocking AI commands refuse to run then) */
+  inExec = false;
   /** set when a watched key was modified: EXEC answers a null array */
   dirtyCas = false;
   watched = new Map<Database, Set<string>>();

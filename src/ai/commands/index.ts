@@ -1,6 +1,7 @@
 // Every AI command definition (RedisAI's surface), gathered for the node's command table.
 
 import type { CommandDef } from '../../node/command-table';
+import { modelCommands } from './model-commands';
 import { tensorCommands } from './tensor-commands';
 
-export const aiCommands: CommandDef[] = [...tensorCommands];
+export const aiCommands: CommandDef[] = [...tensorCommands, ...modelCommands];

@@ -1,7 +1,7 @@
 // MULTI / EXEC / DISCARD / WATCH / UNWATCH. Queueing itself happens in the dispatcher (it reads the
 // command table); EXEC runs the queue and wraps what it propagates in MULTI/EXEC.
 
-import type { CommandDef } from '../command-table';
+import type { Command, CommandDef } from '../command-table';
 import type { Client } from '../client';
 import type { Database } from '../keyspace';
 import { CommandError, Err } from '../errors';
@@ -31,6 +31,16 @@ function watchedKeyExpired(c: Client): boolean {
   return false;
 }
 
+/** Starts a queued command with c.inExec set for its synchronous part (where handlers check it). */
+function callInExec(c: Client, cmd: Command, argv: Buffer[]): void | Promise<void> {
+  c.inExec = true;
+  try {
+    return c.server.call(c, cmd, argv);
+  } finally {
+    c.inExec = false;
+  }
+}
+
 function exec(c: Client): void | Promise<void> {
   const queue = c.multi;
   if (!queue) throw new CommandError(Err.execWithoutMulti);
@@ -50,12 +60,12 @@ function exec(c: Client): void | Promise<void> {
   server.beginTransactionPropagation();
   for (let i = 0; i < queue.length; i++) {
     const { cmd, argv } = queue[i];
-    const pending = server.call(c, cmd, argv);
+    const pending = callInExec(c, cmd, argv);
     if (pending) {
-      // only non-blocking async work can get here (blocking commands are refused at queue time)
+      // only non-blocking async work can get here (blocking commands refuse to run inside EXEC)
       return (async () => {
         await pending;
-        for (let j = i + 1; j < queue.length; j++) await server.call(c, queue[j].cmd, queue[j].argv);
+        for (let j = i + 1; j < queue.length; j++) await callInExec(c, queue[j].cmd, queue[j].argv);
         server.endTransactionPropagation();
       })();
     }

@@ -1,0 +1,91 @@
+// Models: the value behind AI__MODEL keys, and the per-server AI runtime that holds the device queues and the
+// AI settings (MODEL_CHUNK_SIZE ...). A model value keeps its blob (MODELGET BLOB, AOF/RDB later) and the id
+// under which its device queue's workers hold the loaded session. The session is freed when the value is
+// garbage-collected (deleted, overwritten, flushed, and no run still holds it), through a FinalizationRegistry:
+// the keyspace needs no hook for it. This file never talks to a backend library.
+
+import type { Server } from '../node/server';
+import { DeviceQueue } from './device-queue';
+
+/** The keyspace type name, as RedisAI's module type (TYPE answers it). */
+export const MODEL_TYPE = 'AI__MODEL';
+
+export const BACKENDS = ['TF', 'TFLITE', 'TORCH', 'ONNX'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+/** backends this build can load (the others answer `ERR Could not load backend`) */
+export const AVAILABLE_BACKENDS: ReadonlySet<BackendName> = new Set<BackendName>(['ONNX']);
+
+export interface Model {
+  /** the id its queue's workers know the loaded session by */
+  id: number;
+  backend: BackendName;
+  /** as typed in MODELSTORE (MODELGET echoes it) */
+  device: string;
+  tag: Buffer;
+  batchsize: number;
+  minbatchsize: number;
+  minbatchtimeout: number;
+  inputs: string[];
+  outputs: string[];
+  /** the model bytes as uploaded (all BLOB chunks joined) */
+  blob: Buffer;
+  queue: DeviceQueue;
+  /** AI.INFO counters (spec §6): per stored model, so a re-store starts from zero */
+  stats: RunStats;
+}
+
+export interface RunStats {
+  /** µs spent in successful runs */
+  duration: number;
+  /** dim 0 of output 0, summed over successful runs */
+  samples: number;
+  calls: number;
+  errors: number;
+}
+
+export interface ModelValue {
+  type: typeof MODEL_TYPE;
+  value: Model;
+}
+
+/** RedisAI's defaults (spec §7) */
+export const DEFAULT_MODEL_CHUNK_SIZE = 511 * 1024 * 1024;
+export const DEFAULT_MODEL_EXECUTION_TIMEOUT = 5000;
+
+export class AiRuntime {
+  readonly queues = new Map<string, DeviceQueue>();
+  modelChunkSize = DEFAULT_MODEL_CHUNK_SIZE;
+  backendsPath = 'backends';
+  threadsPerQueue = 1;
+  modelExecutionTimeout = DEFAULT_MODEL_EXECUTION_TIMEOUT;
+  private nextModelId = 1;
+  private readonly sessions = new FinalizationRegistry<{ queue: DeviceQueue; id: number }>(({ queue, id }) => queue.unload(id));
+
+  /** The queue for a device string, by its upper-cased form; created on first use. */
+  queue(device: string): DeviceQueue {
+    const name = device.toUpperCase();
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new DeviceQueue(name, { threads: this.threadsPerQueue, killAfterMs: this.modelExecutionTimeout });
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  newModelId(): number {
+    return this.nextModelId++;
+  }
+
+  /** Ties a loaded session's life to its model (held by its keyspace value and by runs in flight). */
+  track(model: Model): void {
+    this.sessions.register(model, { queue: model.queue, id: model.id });
+  }
+}
+
+const runtimes = new WeakMap<Server, AiRuntime>();
+
+export function aiRuntime(server: Server): AiRuntime {
+  let r = runtimes.get(server);
+  if (!r) runtimes.set(server, (r = new AiRuntime()));
+  return r;
+}

@@ -1,0 +1,62 @@
+// The backend interface: what a model runtime (ONNX today; TORCH, TF later) must offer. Backends live only
+// inside worker threads (./worker.ts): their load and run calls may block the thread they run on, so the
+// main thread never calls them. Tensors cross this interface as bytes (RedisAI's layout, src/ai/tensor.ts:
+// row-major, little-endian, tightly packed; STRING = elements each followed by one NUL), never as per-element
+// JS values, so that they move between threads by transferring one ArrayBuffer.
+
+import type { DTypeName } from '../ai/tensor';
+
+/** A tensor as bytes: the form that crosses thread boundaries. */
+export interface BackendTensor {
+  dtype: DTypeName;
+  shape: number[];
+  /** the elements in RedisAI's blob layout; the receiver owns the memory (it was transferred or copied) */
+  data: Uint8Array;
+}
+
+export interface LoadOptions {
+  /** the device as typed in MODELSTORE (CPU, cpu:1, GPU:0 ...) */
+  device: string;
+  /** INTRA_OP_PARALLELISM / INTER_OP_PARALLELISM; 0 = the backend's default */
+  intraOpThreads?: number;
+  interOpThreads?: number;
+}
+
+/** A loaded model: its handle plus the names read from it. */
+export interface LoadedModel<H = unknown> {
+  handle: H;
+  inputs: string[];
+  /** every output, tensor or not; run() answers one entry per name */
+  outputs: string[];
+}
+
+/** A failure whose message is the reply text (newlines are turned into spaces by the caller). */
+export class BackendError extends Error {}
+
+export interface Backend<H = unknown> {
+  /** RedisAI's backend name: ONNX, TORCH, TF, TFLITE */
+  readonly name: string;
+  /** the runtime library's version (INFO MODULES: ai_onnxruntime_version ...) */
+  version(): string;
+  /** Builds a model from its serialized bytes; throws BackendError with the runtime's message. */
+  load(blob: Uint8Array, opts: LoadOptions): Promise<LoadedModel<H>>;
+  /**
+   * Runs a model on inputs given in the model's input order. Answers one entry per output name: a tensor, or
+   * null for an output that is not a tensor (RedisAI skips those: the key is left unwritten).
+   */
+  run(model: LoadedModel<H>, inputs: BackendTensor[]): Promise<(BackendTensor | null)[]>;
+  /** Frees the model's native resources. */
+  dispose(model: LoadedModel<H>): Promise<void>;
+}
+
+// ------------------------------------------------------------------------- worker protocol (main <-> worker)
+
+export type WorkerRequest =
+  | { op: 'load'; id: number; modelId: number; backend: string; blob: Uint8Array; opts: LoadOptions }
+  | { op: 'run'; id: number; modelId: number; inputs: BackendTensor[] }
+  | { op: 'unload'; modelId: number };
+
+export type WorkerReply =
+  | { id: number; ok: true; inputs: string[]; outputs: string[] }
+  | { id: number; ok: true; outputs: (BackendTensor | null)[]; usec: number }
+  | { id: number; ok: false; error: string };

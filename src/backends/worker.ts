@@ -1,0 +1,84 @@
+// The backend worker thread: owns backend sessions (models loaded from their bytes) and answers load, run and
+// unload messages from its device queue (src/ai/device-queue.ts), one at a time, in arrival order. Backend
+// libraries are loaded here on first use, never on the main thread. Tensor bytes arrive and leave as
+// transferred ArrayBuffers. A failure is answered as an error message; the thread itself never throws.
+
+import { parentPort } from 'node:worker_threads';
+import { BackendError, type Backend, type BackendTensor, type LoadedModel, type WorkerReply, type WorkerRequest } from './backend';
+
+const COULD_NOT_LOAD_BACKEND = 'ERR Could not load backend';
+
+const backends = new Map<string, Backend>();
+const models = new Map<number, { backend: Backend; model: LoadedModel }>();
+
+function backendFor(name: string): Backend {
+  let b = backends.get(name);
+  if (b) return b;
+  try {
+    if (name === 'ONNX') {
+      const { OnnxBackend } = require('./onnx') as typeof import('./onnx');
+      b = new OnnxBackend();
+    }
+  } catch {
+    b = undefined;
+  }
+  if (!b) throw new BackendError(COULD_NOT_LOAD_BACKEND);
+  backends.set(name, b);
+  return b;
+}
+
+function message(e: unknown): string {
+  return String((e as Error)?.message ?? e).replace(/[\r\n]+/g, ' ');
+}
+
+async function handle(req: WorkerRequest): Promise<void> {
+  const port = parentPort!;
+  switch (req.op) {
+    case 'load': {
+      let reply: WorkerReply;
+      try {
+        const backend = backendFor(req.backend);
+        const old = models.get(req.modelId);
+        if (old) await old.backend.dispose(old.model).catch(() => undefined);
+        const model = await backend.load(req.blob, req.opts);
+        models.set(req.modelId, { backend, model });
+        reply = { id: req.id, ok: true, inputs: model.inputs, outputs: model.outputs };
+      } catch (e) {
+        reply = { id: req.id, ok: false, error: message(e) };
+      }
+      port.postMessage(reply);
+      return;
+    }
+    case 'run': {
+      let reply: WorkerReply;
+      const transfer: ArrayBuffer[] = [];
+      try {
+        const m = models.get(req.modelId);
+        if (!m) throw new BackendError('ERR model is not loaded in its backend worker');
+        const t0 = process.hrtime.bigint();
+        const outputs: (BackendTensor | null)[] = await m.backend.run(m.model, req.inputs);
+        const usec = Math.max(1, Number((process.hrtime.bigint() - t0) / 1000n));
+        for (const o of outputs) if (o) transfer.push(o.data.buffer as ArrayBuffer);
+        reply = { id: req.id, ok: true, outputs, usec };
+      } catch (e) {
+        reply = { id: req.id, ok: false, error: message(e) };
+        transfer.length = 0;
+      }
+      port.postMessage(reply, transfer);
+      return;
+    }
+    case 'unload': {
+      const m = models.get(req.modelId);
+      models.delete(req.modelId);
+      if (m) await m.backend.dispose(m.model).catch(() => undefined);
+      return;
+    }
+  }
+}
+
+if (parentPort) {
+  let chain: Promise<void> = Promise.resolve();
+  parentPort.on('message', (req: WorkerRequest) => {
+    chain = chain.then(() => handle(req));
+  });
+}
