@@ -4,7 +4,7 @@
 // MULTI refusal, TIMEOUT, auto-batching, AI.INFO, deprecated MODELSET/MODELRUN, _MODELSCAN, propagation, backend failures that must not take the server down, that the event loop stays free
 // while a model runs (models load and run in worker threads), and the device queue's crash recovery.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -13,8 +13,11 @@ import type Redis from 'ioredis';
 import { encode, startServer, type TestServer } from '../helpers/server';
 import { DeviceQueue, EXECUTION_KILLED, WORKER_DIED } from '../../src/ai/device-queue';
 
-const DATA = path.resolve(__dirname, '../../../shared/testdata/redisai');
-const haveData = fs.existsSync(path.join(DATA, 'mnist.onnx'));
+// the real models live in ../shared beside the repository (as in CI); INFERDB_TESTDATA overrides
+const DATA = process.env.INFERDB_TESTDATA ?? path.resolve(__dirname, '../../../shared/testdata/redisai');
+if (!fs.existsSync(path.join(DATA, 'mnist.onnx'))) {
+  throw new Error(`model test data not found in ${DATA} (set INFERDB_TESTDATA to the testdata/redisai folder)`);
+}
 const file = (name: string) => fs.readFileSync(path.join(DATA, name));
 
 async function errOf(p: Promise<unknown>): Promise<string> {
@@ -87,14 +90,14 @@ function slowInput(n: number): Buffer {
   return b;
 }
 
-describe.skipIf(!haveData)('AI models (ONNX)', () => {
+describe('AI models (ONNX)', () => {
   let srv: TestServer;
   let r: Redis;
   const call = (...a: (string | number | Buffer)[]) => r.call(a[0] as string, ...a.slice(1));
-  const mnist = haveData ? file('mnist.onnx') : Buffer.alloc(0);
-  const one = haveData ? file('one.raw') : Buffer.alloc(0);
-  const linear = haveData ? file('linear_iris.onnx') : Buffer.alloc(0);
-  const logreg = haveData ? file('logreg_iris.onnx') : Buffer.alloc(0);
+  const mnist = file('mnist.onnx');
+  const one = file('one.raw');
+  const linear = file('linear_iris.onnx');
+  const logreg = file('logreg_iris.onnx');
   const IRIS = ['5.1', '3.5', '1.4', '0.2'];
 
   beforeAll(async () => {
@@ -126,8 +129,7 @@ describe.skipIf(!haveData)('AI models (ONNX)', () => {
     });
 
     const REDIS_CLI = fs.existsSync('/usr/bin/redis-cli') ? '/usr/bin/redis-cli' : 'redis-cli';
-    const haveCli = spawnSync(REDIS_CLI, ['--version']).status === 0;
-    it.skipIf(!haveCli)('redis-cli -x AI.MODELSTORE ... BLOB < mnist.onnx, then MODELEXECUTE', async () => {
+    it('redis-cli -x AI.MODELSTORE ... BLOB < mnist.onnx, then MODELEXECUTE', async () => {
       const out = await new Promise<string>((resolve, reject) => {
         const p = spawn(REDIS_CLI, ['-p', String(srv.port), '-x', 'AI.MODELSTORE', 'm', 'ONNX', 'CPU', 'BLOB'], { stdio: ['pipe', 'pipe', 'pipe'] });
         const chunks: Buffer[] = [];
@@ -514,7 +516,7 @@ describe.skipIf(!haveData)('AI models (ONNX)', () => {
   });
 
   describe('auto-batching (spec §5)', () => {
-    const batched = haveData ? file('mnist_batched.onnx') : Buffer.alloc(0);
+    const batched = file('mnist_batched.onnx');
     it('MINBATCHSIZE holds a lone request until MINBATCHTIMEOUT; two requests run at once as one batch', async () => {
       expect(await call('AI.MODELSTORE', 'mb', 'ONNX', 'CPU', 'BATCHSIZE', 2, 'MINBATCHSIZE', 2, 'MINBATCHTIMEOUT', 300, 'BLOB', batched)).toBe('OK');
       await call('AI.TENSORSET', 'in', 'FLOAT', 1, 1, 28, 28, 'BLOB', one);
@@ -645,7 +647,7 @@ describe.skipIf(!haveData)('AI models (ONNX)', () => {
 // ------------------------------------------------------------------------------------------ propagation
 // No replication listener exists yet, so this runs the built server (dist/, as the process tests do) in this
 // process and listens to Server.onPropagate: what replicas and the AOF would receive.
-describe.skipIf(!haveData)('propagation of model commands', () => {
+describe('propagation of model commands', () => {
   type Argv = Buffer[];
   let server: { listen(): Promise<void>; close(): Promise<void>; boundPort: number; onPropagate(l: (db: number, argv: Argv) => void): void };
   let r: Redis;
