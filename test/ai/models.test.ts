@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type Redis from 'ioredis';
 import { encode, startServer, type TestServer } from '../helpers/server';
+import { errOf } from '../helpers/resp';
 import { DeviceQueue, EXECUTION_KILLED, WORKER_DIED } from '../../src/ai/device-queue';
 
 // the real models live in ../shared beside the repository (as in CI); INFERDB_TESTDATA overrides
@@ -19,15 +20,6 @@ if (!fs.existsSync(path.join(DATA, 'mnist.onnx'))) {
   throw new Error(`model test data not found in ${DATA} (set INFERDB_TESTDATA to the testdata/redisai folder)`);
 }
 const file = (name: string) => fs.readFileSync(path.join(DATA, name));
-
-async function errOf(p: Promise<unknown>): Promise<string> {
-  try {
-    const v = await p;
-    throw new Error(`expected an error, got ${JSON.stringify(v)}`);
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 

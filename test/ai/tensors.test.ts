@@ -8,17 +8,7 @@ import * as fs from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type Redis from 'ioredis';
 import { startServer, type TestServer } from '../helpers/server';
-import { rawClient } from '../helpers/resp';
-
-/** The error text a command fails with (fails the test if it succeeds). */
-async function errOf(p: Promise<unknown>): Promise<string> {
-  try {
-    const v = await p;
-    throw new Error(`expected an error, got ${JSON.stringify(v)}`);
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
+import { errOf, rawClient, type RawSend } from '../helpers/resp';
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const E = {
@@ -37,14 +27,12 @@ const E = {
   blobAndValues: 'ERR both BLOB and VALUES specified',
 };
 
-type Raw = (...args: (string | Buffer)[]) => Promise<string>;
-
 describe('AI tensors', () => {
   let srv: TestServer;
   let r: Redis;
   let r2: Redis;
-  let raw2: Raw;
-  let raw3: Raw;
+  let raw2: RawSend;
+  let raw3: RawSend;
   const set = (...a: (string | number | Buffer)[]) => r.call('AI.TENSORSET', ...a);
   const get = (...a: (string | Buffer)[]) => r.call('AI.TENSORGET', ...a);
   const blobOf = (key: string) => r.callBuffer('AI.TENSORGET', key, 'BLOB') as Promise<Buffer>;

@@ -4,15 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type Redis from 'ioredis';
 import { startServer, type TestServer } from '../helpers/server';
-
-async function errOf(p: Promise<unknown>): Promise<string> {
-  try {
-    const v = await p;
-    throw new Error(`expected an error, got ${JSON.stringify(v)}`);
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
+import { errOf } from '../helpers/resp';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sorted = (a: string[]) => [...a].sort();

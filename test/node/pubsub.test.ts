@@ -3,86 +3,10 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type Redis from 'ioredis';
-import { encode, startServer, type TestServer } from '../helpers/server';
-
-function replyEnd(t: string, p = 0): number {
-  const nl = t.indexOf('\r\n', p);
-  if (nl < 0) return -1;
-  const n = Number(t.slice(p + 1, nl));
-  switch (t[p]) {
-    case '$':
-    case '=':
-      return n < 0 ? nl + 2 : t.length >= nl + 4 + n ? nl + 4 + n : -1;
-    case '*':
-    case '~':
-    case '>':
-    case '%': {
-      if (n < 0) return nl + 2;
-      let q = nl + 2;
-      for (let i = 0; i < (t[p] === '%' ? 2 * n : n); i++) if ((q = replyEnd(t, q)) < 0) return -1;
-      return q;
-    }
-    default:
-      return nl + 2;
-  }
-}
-
-/** End offset after `count` consecutive replies, or -1. */
-function repliesEnd(t: string, count: number): number {
-  let p = 0;
-  for (let i = 0; i < count; i++) if ((p = replyEnd(t, p)) < 0) return -1;
-  return p;
-}
-
-/**
- * A raw connection. `send(n, ...args)` sends a command and resolves to the next `n` replies' exact text;
- * `next(n)` waits for `n` more replies (pushed messages) without sending anything.
- */
-async function rawConn(srv: TestServer, proto: 2 | 3 = 2) {
-  const sock = await srv.raw();
-  let buffered = '';
-  let waiter: (() => boolean) | null = null;
-  sock.on('data', (d: Buffer) => {
-    buffered += d.toString('latin1');
-    if (waiter) waiter();
-  });
-  const next = (n = 1, timeoutMs = 3000) =>
-    new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiter = null;
-        reject(new Error(`timeout waiting for ${n} replies; buffered: ${JSON.stringify(buffered)}`));
-      }, timeoutMs);
-      const check = () => {
-        const end = repliesEnd(buffered, n);
-        if (end < 0) return false;
-        waiter = null;
-        clearTimeout(timer);
-        const out = buffered.slice(0, end);
-        buffered = buffered.slice(end);
-        resolve(out);
-        return true;
-      };
-      if (!check()) waiter = check;
-    });
-  const send = (n: number, ...args: string[]) => {
-    sock.write(encode(...args));
-    return next(n);
-  };
-  if (proto === 3) await send(1, 'HELLO', '3');
-  return { send, next, sock };
-}
-
-async function errOf(p: Promise<unknown>): Promise<string> {
-  try {
-    const v = await p;
-    throw new Error(`expected an error, got ${JSON.stringify(v)}`);
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
+import { startServer, type TestServer } from '../helpers/server';
+import { bulk, errOf, rawPushConn } from '../helpers/resp';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const bulk = (s: string) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
 
 describe('pub/sub', () => {
   let srv: TestServer;
@@ -104,7 +28,7 @@ describe('pub/sub', () => {
 
   describe('RESP2 wire form', () => {
     it('SUBSCRIBE / PSUBSCRIBE confirm each name with the running count', async () => {
-      const c = await rawConn(srv);
+      const c = await rawPushConn(srv);
       expect(await c.send(2, 'SUBSCRIBE', 'a', 'b')).toBe(`*3\r\n${bulk('subscribe')}${bulk('a')}:1\r\n*3\r\n${bulk('subscribe')}${bulk('b')}:2\r\n`);
       // subscribing again to the same channel does not add to the count
       expect(await c.send(1, 'SUBSCRIBE', 'a')).toBe(`*3\r\n${bulk('subscribe')}${bulk('a')}:2\r\n`);
@@ -113,7 +37,7 @@ describe('pub/sub', () => {
     });
 
     it('delivers message and pmessage arrays', async () => {
-      const c = await rawConn(srv);
+      const c = await rawPushConn(srv);
       await c.send(1, 'SUBSCRIBE', 'news.tech');
       await c.send(1, 'PSUBSCRIBE', 'news.*');
       expect(await pub.publish('news.tech', 'hello')).toBe(2);
@@ -127,7 +51,7 @@ describe('pub/sub', () => {
     });
 
     it('in the subscribed context only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed', async () => {
-      const c = await rawConn(srv);
+      const c = await rawPushConn(srv);
       await c.send(1, 'SUBSCRIBE', 'ch');
       expect(await c.send(1, 'GET', 'x')).toBe(
         "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
@@ -150,7 +74,7 @@ describe('pub/sub', () => {
     });
 
     it('UNSUBSCRIBE / PUNSUBSCRIBE without arguments leave everything; with nothing left they reply a null name', async () => {
-      const c = await rawConn(srv);
+      const c = await rawPushConn(srv);
       await c.send(3, 'SUBSCRIBE', 'a', 'b', 'c');
       await c.send(1, 'PSUBSCRIBE', 'p*');
       const unsub = await c.send(3, 'UNSUBSCRIBE');
@@ -166,7 +90,7 @@ describe('pub/sub', () => {
     });
 
     it('QUIT in the subscribed context closes; RESET leaves the context', async () => {
-      const c = await rawConn(srv);
+      const c = await rawPushConn(srv);
       await c.send(1, 'SUBSCRIBE', 'ch');
       expect(await c.send(1, 'RESET')).toBe('+RESET\r\n');
       expect(await c.send(1, 'GET', 'x')).toBe('$-1\r\n');
@@ -178,7 +102,7 @@ describe('pub/sub', () => {
     });
 
     it('binary channel names and payloads', async () => {
-      const c = await rawConn(srv);
+      const c = await rawPushConn(srv);
       await c.send(1, 'SUBSCRIBE', 'bin');
       const payload = Buffer.from([0, 255, 13, 10, 128]);
       expect(await pub.publish('bin', payload)).toBe(1);
@@ -190,7 +114,7 @@ describe('pub/sub', () => {
 
   describe('RESP3 wire form', () => {
     it('confirmations and messages are pushes; other commands work normally', async () => {
-      const c = await rawConn(srv, 3);
+      const c = await rawPushConn(srv, 3);
       expect(await c.send(1, 'SUBSCRIBE', 'ch')).toBe(`>3\r\n${bulk('subscribe')}${bulk('ch')}:1\r\n`);
       expect(await c.send(1, 'PSUBSCRIBE', 'c*')).toBe(`>3\r\n${bulk('psubscribe')}${bulk('c*')}:2\r\n`);
       expect(await pub.publish('ch', 'hi')).toBe(2);
@@ -254,8 +178,8 @@ describe('pub/sub', () => {
 
   describe('PUBLISH receiver counts', () => {
     it('counts every delivery: channel subscribers plus each matching pattern subscription', async () => {
-      const a = await rawConn(srv);
-      const b = await rawConn(srv);
+      const a = await rawPushConn(srv);
+      const b = await rawPushConn(srv);
       await a.send(1, 'SUBSCRIBE', 'room');
       await b.send(1, 'SUBSCRIBE', 'room');
       await b.send(2, 'PSUBSCRIBE', 'r*', 'ro?m');
@@ -296,7 +220,7 @@ describe('pub/sub', () => {
     });
 
     it('NUMSUB is a flat array in RESP3 too', async () => {
-      const c = await rawConn(srv, 3);
+      const c = await rawPushConn(srv, 3);
       expect(await c.send(1, 'PUBSUB', 'NUMSUB', 'a', 'b')).toBe(`*4\r\n${bulk('a')}:0\r\n${bulk('b')}:0\r\n`);
       c.sock.destroy();
     });

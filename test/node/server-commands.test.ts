@@ -6,46 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Redis from 'ioredis';
-import { encode, rawExchange, startServer, type TestServer } from '../helpers/server';
-
-function replyEnd(t: string, p = 0): number {
-  const nl = t.indexOf('\r\n', p);
-  if (nl < 0) return -1;
-  const n = Number(t.slice(p + 1, nl));
-  switch (t[p]) {
-    case '$':
-    case '=':
-      return n < 0 ? nl + 2 : t.length >= nl + 4 + n ? nl + 4 + n : -1;
-    case '*':
-    case '~':
-    case '>':
-    case '%': {
-      if (n < 0) return nl + 2;
-      let q = nl + 2;
-      for (let i = 0; i < (t[p] === '%' ? 2 * n : n); i++) if ((q = replyEnd(t, q)) < 0) return -1;
-      return q;
-    }
-    default:
-      return nl + 2;
-  }
-}
-
-/** A raw connection: each call sends one command and resolves to its exact reply text ('' if closed). */
-async function rawConn(srv: TestServer) {
-  const sock = await srv.raw();
-  const closed = new Promise<void>((r) => sock.once('close', () => r()));
-  const send = (...args: string[]) => rawExchange(sock, encode(...args), (t) => replyEnd(t) === t.length);
-  return { send, sock, closed };
-}
-
-async function errOf(p: Promise<unknown>): Promise<string> {
-  try {
-    const v = await p;
-    throw new Error(`expected an error, got ${JSON.stringify(v)}`);
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
+import { startServer, type TestServer } from '../helpers/server';
+import { bulk, errOf, rawConn } from '../helpers/resp';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tmpDirs: string[] = [];
@@ -54,7 +16,6 @@ const tmpDir = () => {
   tmpDirs.push(d);
   return d;
 };
-const bulk = (s: string) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
 
 /** Parses an INFO text into its sections: title -> field -> value. */
 function parseInfo(text: string): Map<string, Map<string, string>> {
@@ -281,9 +242,7 @@ describe('server and connection commands', () => {
     });
 
     it('CLIENT LIST / INFO are verbatim strings in RESP3', async () => {
-      const sock = await srv.raw();
-      const send = (...a: string[]) => rawExchange(sock, encode(...a), (t) => replyEnd(t) === t.length);
-      await send('HELLO', '3');
+      const { send } = await rawConn(srv, 3);
       const reply = await send('CLIENT', 'INFO');
       expect(reply).toMatch(/^=\d+\r\ntxt:id=\d+ addr=/);
       const info = await send('INFO', 'server');
@@ -482,9 +441,7 @@ describe('server and connection commands', () => {
     });
 
     it('GET replies a map in RESP3', async () => {
-      const sock = await srv.raw();
-      const send = (...a: string[]) => rawExchange(sock, encode(...a), (t) => replyEnd(t) === t.length);
-      await send('HELLO', '3');
+      const { send } = await rawConn(srv, 3);
       expect(await send('CONFIG', 'GET', 'maxmemory')).toBe(`%1\r\n${bulk('maxmemory')}${bulk('0')}`);
     });
 

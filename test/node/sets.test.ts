@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type Redis from 'ioredis';
 import { startServer, type TestServer } from '../helpers/server';
-import { rawClient } from '../helpers/resp';
+import { rawClient, type RawSend } from '../helpers/resp';
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const NOT_INT = 'ERR value is not an integer or out of range';
@@ -12,8 +12,8 @@ const sorted = (a: string[]) => [...a].sort();
 describe('sets', () => {
   let srv: TestServer;
   let r: Redis;
-  let raw2: (...args: (string | Buffer)[]) => Promise<string>;
-  let raw3: (...args: (string | Buffer)[]) => Promise<string>;
+  let raw2: RawSend;
+  let raw3: RawSend;
 
   beforeAll(async () => {
     srv = await startServer();

@@ -3,16 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type Redis from 'ioredis';
 import { encode, rawExchange, startServer, type TestServer } from '../helpers/server';
-
-/** The error text a command fails with (fails the test if it succeeds). */
-async function errOf(p: Promise<unknown>): Promise<string> {
-  try {
-    const v = await p;
-    throw new Error(`expected an error, got ${JSON.stringify(v)}`);
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
+import { errOf } from '../helpers/resp';
 
 const SYNTAX = 'ERR syntax error';
 const NOT_INT = 'ERR value is not an integer or out of range';

@@ -5,47 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type Redis from 'ioredis';
-import { encode, rawExchange, startServer, type TestServer } from '../helpers/server';
-
-/** End offset of the one RESP reply starting at `p`, or -1 when incomplete. */
-function replyEnd(t: string, p = 0): number {
-  const nl = t.indexOf('\r\n', p);
-  if (nl < 0) return -1;
-  const n = Number(t.slice(p + 1, nl));
-  switch (t[p]) {
-    case '$':
-    case '=':
-      return n < 0 ? nl + 2 : t.length >= nl + 4 + n ? nl + 4 + n : -1;
-    case '*':
-    case '~':
-    case '>':
-    case '%': {
-      if (n < 0) return nl + 2;
-      let q = nl + 2;
-      for (let i = 0; i < (t[p] === '%' ? 2 * n : n); i++) if ((q = replyEnd(t, q)) < 0) return -1;
-      return q;
-    }
-    default:
-      return nl + 2;
-  }
-}
-
-/** A raw connection: each call sends one command and resolves to its exact reply text. */
-async function rawConn(srv: TestServer, proto: 2 | 3 = 2) {
-  const sock = await srv.raw();
-  const send = (...args: string[]) => rawExchange(sock, encode(...args), (t) => replyEnd(t) === t.length);
-  if (proto === 3) await send('HELLO', '3');
-  return { send, sock };
-}
-
-async function errOf(p: Promise<unknown>): Promise<string> {
-  try {
-    const v = await p;
-    throw new Error(`expected an error, got ${JSON.stringify(v)}`);
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
+import { startServer, type TestServer } from '../helpers/server';
+import { errOf, rawConn } from '../helpers/resp';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
