@@ -264,7 +264,8 @@ describe('lists', () => {
     const n = 200_000;
     const args = Array.from({ length: n }, (_, i) => String(i));
     const t0 = Date.now();
-    expect(await r.lpush('big', args)).toBe(n);
+    // one command with 200k elements: ioredis flattens an array argument (its typings do not say so)
+    expect(await r.lpush('big', args as unknown as string)).toBe(n);
     const p = r.pipeline();
     for (let i = 0; i < 20_000; i++) p.lpush('big', 'h');
     await p.exec();
