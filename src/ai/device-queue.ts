@@ -97,6 +97,8 @@ interface Slot {
   timer: NodeJS.Timeout | null;
   loaded: Set<number>;
   lastError: string;
+  /** Date.now() when its current job started (busy time, INFO ai_cpu) */
+  startedAt: number;
 }
 
 const DEFAULT_WORKER = path.join(__dirname, '..', 'backends', 'worker.js');
@@ -118,6 +120,8 @@ export class DeviceQueue {
   private readonly abandoned = new Set<Worker>();
   /** workers that died or were recycled (INFO, tests) */
   restarts = 0;
+  /** ms each worker position has spent on jobs (INFO ai_queue_<DEVICE>_bthread_n<i>_used_cpu_total) */
+  private readonly busy: number[] = [];
 
   constructor(
     readonly device: string,
@@ -131,6 +135,24 @@ export class DeviceQueue {
 
   get length(): number {
     return this.jobs.length;
+  }
+
+  /** worker threads serving this queue (THREADS_PER_QUEUE when it was made) */
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  /** seconds each worker position has spent on loads and runs (a stand-in for its thread's CPU time) */
+  busySeconds(): number[] {
+    const now = Date.now();
+    return this.slots.map((s, i) => ((this.busy[i] ?? 0) + (s.job ? now - s.startedAt : 0)) / 1000);
+  }
+
+  /** Adds a slot's finished (or abandoned) job time to its position's busy total. */
+  private charge(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0 && slot.startedAt > 0) this.busy[i] = (this.busy[i] ?? 0) + (Date.now() - slot.startedAt);
+    slot.startedAt = 0;
   }
 
   /** Builds a model in a worker; resolves with its input and output names, rejects with the backend's error. */
@@ -183,7 +205,7 @@ export class DeviceQueue {
   private newSlot(): Slot {
     const worker = this.spawnWorker();
     worker.unref(); // the server's sockets keep the process alive, not its workers
-    const slot: Slot = { worker, job: null, jobId: 0, timer: null, loaded: new Set(), lastError: '' };
+    const slot: Slot = { worker, job: null, jobId: 0, timer: null, loaded: new Set(), lastError: '', startedAt: 0 };
     worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
     worker.on('error', (e) => (slot.lastError = String(e?.message ?? e)));
     worker.on('exit', () => this.onExit(slot));
@@ -301,6 +323,7 @@ export class DeviceQueue {
     const id = this.nextId++;
     slot.job = job;
     slot.jobId = id;
+    slot.startedAt = Date.now();
     if (job.kind === 'load') {
       const blob = transferable(job.source.blob);
       const req: WorkerRequest = { op: 'load', id, modelId: job.modelId, backend: job.source.backend, blob, opts: job.source.opts };
@@ -334,6 +357,7 @@ export class DeviceQueue {
     const job = slot.job;
     if (!job || slot.jobId !== id || job.kind !== 'run') return;
     slot.job = null;
+    this.charge(slot);
     this.abandon(slot, id);
     if (job.deadline > 0 && Date.now() >= job.deadline) job.resolve({ status: 'timedout' });
     else job.reject(new BackendError(EXECUTION_KILLED));
@@ -345,6 +369,7 @@ export class DeviceQueue {
     const job = slot.job;
     slot.job = null;
     slot.jobId = 0;
+    this.charge(slot);
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
     if (!reply.ok) {
@@ -366,6 +391,7 @@ export class DeviceQueue {
     if (this.closed || !this.slots.includes(slot)) return;
     const job = slot.job;
     slot.job = null;
+    this.charge(slot);
     if (slot.timer) clearTimeout(slot.timer);
     const why = slot.lastError;
     this.replace(slot);

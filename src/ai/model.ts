@@ -56,8 +56,18 @@ export class AiRuntime {
   readonly queues = new Map<string, DeviceQueue>();
   modelChunkSize = DEFAULT_MODEL_CHUNK_SIZE;
   backendsPath = 'backends';
+  /** load-time settings (spec §7), read from the server's parameters (src/node/config.ts) */
   threadsPerQueue = 1;
   modelExecutionTimeout = DEFAULT_MODEL_EXECUTION_TIMEOUT;
+  intraOpParallelism = 0;
+  interOpParallelism = 0;
+  /**
+   * BACKEND_MEMORY_LIMIT (MB): accepted and reported only. onnxruntime-node offers no allocator cap (RedisAI
+   * wraps ORT's allocator in C to enforce it), so no limit is applied.
+   */
+  backendMemoryLimit = 0;
+  /** backends that have loaded a model (INFO shows a backend's fields only from then on, as RedisAI) */
+  readonly loadedBackends = new Set<BackendName>();
   private nextModelId = 1;
   private readonly sessions = new FinalizationRegistry<{ queue: DeviceQueue; id: number }>(({ queue, id }) => queue.unload(id));
 
@@ -86,6 +96,17 @@ const runtimes = new WeakMap<Server, AiRuntime>();
 
 export function aiRuntime(server: Server): AiRuntime {
   let r = runtimes.get(server);
-  if (!r) runtimes.set(server, (r = new AiRuntime()));
+  if (!r) {
+    r = new AiRuntime();
+    const cfg = server.config;
+    r.threadsPerQueue = cfg.getInt('threads_per_queue');
+    r.modelExecutionTimeout = cfg.getInt('model_execution_timeout');
+    r.intraOpParallelism = cfg.getInt('intra_op_parallelism');
+    r.interOpParallelism = cfg.getInt('inter_op_parallelism');
+    r.backendMemoryLimit = cfg.getInt('backend_memory_limit');
+    r.modelChunkSize = cfg.getInt('model_chunk_size');
+    r.backendsPath = cfg.get('backendspath');
+    runtimes.set(server, r);
+  }
   return r;
 }

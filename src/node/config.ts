@@ -103,6 +103,16 @@ export const PARAMS: Param[] = [
   P('cluster-node-timeout', 'int', '15000', true, { min: 0n, max: LLONG_MAX }),
   P('lazyfree-lazy-user-del', 'bool', 'no', true),
   P('latency-monitor-threshold', 'int', '0', true, { min: 0n, max: LLONG_MAX }),
+  // RedisAI's load-time module arguments (spec §7), under RedisAI's own names: `--THREADS_PER_QUEUE 2` or a
+  // `THREADS_PER_QUEUE 2` config-file line (names are case-insensitive, as every parameter here). Start-up
+  // only; AI.CONFIG changes MODEL_CHUNK_SIZE and BACKENDSPATH at run time (src/ai/commands/model-commands.ts).
+  P('threads_per_queue', 'int', '1', false, { min: 1n, max: 1024n }),
+  P('model_execution_timeout', 'int', '5000', false, { min: 1000n, max: INT_MAX }),
+  P('intra_op_parallelism', 'int', '0', false, { min: 0n, max: 1024n }),
+  P('inter_op_parallelism', 'int', '0', false, { min: 0n, max: 1024n }),
+  P('backend_memory_limit', 'int', '0', false, { min: 0n, max: INT_MAX }),
+  P('model_chunk_size', 'int', String(511 * 1024 * 1024), false, { min: 1n, max: INT_MAX }),
+  P('backendspath', 'string', 'backends', false),
 ];
 
 const byName = new Map<string, Param>();

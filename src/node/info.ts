@@ -12,14 +12,16 @@ interface Section {
   title: string;
   build: SectionBuilder;
   inDefault: boolean;
+  /** a module's section (as Redis's RM_InfoAddSection): shown only for EVERYTHING, MODULES, its own name or its module's */
+  module?: string;
 }
 
 export class InfoSections {
   private sections: Section[] = [];
 
   /** Adds a section, or replaces one of the same name where it stands (keeping Redis's section order). */
-  register(name: string, title: string, build: SectionBuilder, inDefault = true): void {
-    const section = { name, title, build, inDefault };
+  register(name: string, title: string, build: SectionBuilder, inDefault = true, module?: string): void {
+    const section: Section = { name, title, build, inDefault: inDefault && !module, module };
     const at = this.sections.findIndex((s) => s.name === name);
     if (at >= 0) this.sections[at] = section;
     else this.sections.push(section);
@@ -29,6 +31,7 @@ export class InfoSections {
   render(requested: string[]): string {
     const want = requested.map((r) => r.toLowerCase());
     const pick = (s: Section) => {
+      if (s.module) return ['everything', 'modules', s.module, s.name].some((w) => want.includes(w));
       if (want.length === 0 || want.includes('default')) return s.inDefault || want.includes(s.name);
       if (want.includes('all') || want.includes('everything')) return true;
       return want.includes(s.name);

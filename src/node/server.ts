@@ -15,6 +15,7 @@ import { PubSub } from './pubsub';
 import { SlowLog } from './slowlog';
 import { allCommands } from './commands';
 import { InfoSections, registerCoreSections } from './info';
+import { registerAiInfo } from '../ai/info';
 
 export type PropagationListener = (db: number, argv: Buffer[]) => void;
 
@@ -99,6 +100,7 @@ export class Server {
       lastOpsSample: { at: Date.now(), count: 0 },
     };
     registerCoreSections(this.info, this);
+    registerAiInfo(this.info, this);
   }
 
   shutdown(): void {

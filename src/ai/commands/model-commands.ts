@@ -130,10 +130,15 @@ function storeModel(c: Client, argv: Buffer[], args: ModelStoreArgs): Promise<vo
   return (async () => {
     let names: { inputs: string[]; outputs: string[] };
     try {
-      names = await queue.load(id, args.backend, args.blob, { device: args.device });
+      names = await queue.load(id, args.backend, args.blob, {
+        device: args.device,
+        intraOpThreads: rt.intraOpParallelism,
+        interOpThreads: rt.interOpParallelism,
+      });
     } catch (e) {
       throw backendError(e);
     }
+    rt.loadedBackends.add(args.backend);
     const old = db.lookup(key);
     if (old !== undefined && old.type !== MODEL_TYPE) {
       queue.unload(id);
@@ -560,6 +565,8 @@ function aiconfig(c: Client, argv: Buffer[]): void {
       const name = upper(argv[2]);
       if (name === 'BACKENDSPATH') return void c.out.bulk(rt.backendsPath);
       if (name === 'MODEL_CHUNK_SIZE') return void c.out.int(rt.modelChunkSize);
+      // as RedisAI (spec §7): only these two; the other load-time settings answer nil here and are read with
+      // CONFIG GET <name> (server parameters) or INFO ai
       return void c.out.null();
     }
     default:
