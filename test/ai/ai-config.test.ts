@@ -10,47 +10,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type Redis from 'ioredis';
 import { startServer, type TestServer } from '../helpers/server';
 import { errOf } from '../helpers/resp';
+import { matmulChain, slowInput } from '../helpers/onnx-models';
 import { OnnxBackend } from '../../src/backends/onnx';
 
-// ---------------------------------------------------- a slow ONNX model (a chain of MatMuls), as in models.test
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 127) {
-    out.push((n & 127) | 128);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
-const fieldVarint = (f: number, n: number) => Buffer.concat([varint(f << 3), varint(n)]);
-const fieldBytes = (f: number, b: Buffer | string) => {
-  const buf = typeof b === 'string' ? Buffer.from(b) : b;
-  return Buffer.concat([varint((f << 3) | 2), varint(buf.length), buf]);
-};
-function valueInfo(name: string, dims: string[]): Buffer {
-  const shape = Buffer.concat(dims.map((d) => fieldBytes(1, fieldBytes(2, d))));
-  const tensorType = Buffer.concat([fieldVarint(1, 1 /* FLOAT */), fieldBytes(2, shape)]);
-  return Buffer.concat([fieldBytes(1, name), fieldBytes(2, fieldBytes(1, tensorType))]);
-}
-function matmulChain(k: number): Buffer {
-  const nodes: Buffer[] = [];
-  let prev = 'X';
-  for (let i = 0; i < k; i++) {
-    const out = i === k - 1 ? 'Y' : `T${i}`;
-    nodes.push(fieldBytes(1, Buffer.concat([fieldBytes(1, prev), fieldBytes(1, 'X'), fieldBytes(2, out), fieldBytes(4, 'MatMul')])));
-    prev = out;
-  }
-  const graph = Buffer.concat([...nodes, fieldBytes(2, 'g'), fieldBytes(11, valueInfo('X', ['N', 'N'])), fieldBytes(12, valueInfo('Y', ['N', 'N']))]);
-  const opset = Buffer.concat([fieldBytes(1, ''), fieldVarint(2, 13)]);
-  return Buffer.concat([fieldVarint(1, 7), fieldBytes(8, opset), fieldBytes(7, graph)]);
-}
 const N = 1000;
-/** N×N float32 filled with 1/N: every MatMul gives 1/N again */
-function slowInput(): Buffer {
-  const b = Buffer.alloc(N * N * 4);
-  for (let i = 0; i < N * N; i++) b.writeFloatLE(1 / N, i * 4);
-  return b;
-}
 
 /** INFO text -> field map (sub-section headers and blank lines skipped) */
 function infoFields(text: string): Map<string, string> {
@@ -66,7 +29,7 @@ function infoFields(text: string): Map<string, string> {
 /** Chain length for a run of about `ms` on server `r` (best of three runs of a 4-MatMul probe). */
 async function sizeChain(r: Redis, ms: number): Promise<number> {
   await r.call('AI.MODELSTORE', 'probe', 'ONNX', 'CPU', 'BLOB', matmulChain(4));
-  await r.call('AI.TENSORSET', 'sx', 'FLOAT', N, N, 'BLOB', slowInput());
+  await r.call('AI.TENSORSET', 'sx', 'FLOAT', N, N, 'BLOB', slowInput(N));
   let best = Infinity;
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
