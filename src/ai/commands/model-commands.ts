@@ -7,7 +7,7 @@
 import type { CommandDef } from '../../node/command-table';
 import type { Client } from '../../node/client';
 import { CommandError, Err } from '../../node/errors';
-import { parseInteger, str } from '../../node/commands/args';
+import { own, parseInteger, str } from '../../node/commands/args';
 import { readValue } from '../../node/commands/lookup';
 import type { BackendTensor } from '../../backends/backend';
 import { AiErr } from '../errors';
@@ -221,8 +221,9 @@ function modelset(c: Client, argv: Buffer[]): Promise<void> {
   return storeModel(c, argv, { backend, device, tag, batchsize, minbatchsize, minbatchtimeout, blob });
 }
 
-/** The model bytes: all the arguments after BLOB, joined into a buffer of its own. */
+/** The model bytes: all the arguments after BLOB, in a buffer of their own (one big argument already is). */
 function joinChunks(chunks: Buffer[]): Buffer {
+  if (chunks.length === 1) return own(chunks[0]);
   let total = 0;
   for (const ch of chunks) total += ch.length;
   const blob = Buffer.allocUnsafeSlow(total);
