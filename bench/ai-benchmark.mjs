@@ -29,14 +29,14 @@
 //
 // Both servers and all temporary directories are removed at exit, including on error and SIGINT.
 
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { atCleanup, cleanup, freePort, mkTmp, ping, startServer } from './processes.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -64,104 +64,14 @@ const REDIS_SERVER = process.env.REDIS_SERVER || 'redis-server';
 const DATA = process.env.INFERDB_TESTDATA ?? path.resolve(ROOT, '../shared/testdata/redisai');
 const file = (name) => fs.readFileSync(path.join(DATA, name));
 
-// ---------------------------------------------------------------------------------------------
-// cleanup: every child, client and temp dir is registered here and torn down exactly once
-
-const children = new Set();
-const tmpDirs = new Set();
 const clients = new Set();
-let cleanedUp = false;
-function cleanup() {
-  if (cleanedUp) return;
-  cleanedUp = true;
+atCleanup(() => {
   for (const c of clients) c.disconnect();
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-  }
-  for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    process.stderr.write(`\n${sig} received, stopping servers\n`);
-    cleanup();
-    process.exit(130);
-  });
-}
-for (const ev of ['uncaughtException', 'unhandledRejection']) {
-  process.on(ev, (e) => {
-    process.stderr.write(`bench failed: ${e?.stack ?? e}\n`);
-    cleanup();
-    process.exit(1);
-  });
-}
+});
 
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-function mkTmp(prefix) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpDirs.add(dir);
-  return dir;
-}
-function ping(port) {
-  return new Promise((resolve) => {
-    const sock = net.connect({ port, host: '127.0.0.1' });
-    let buf = '';
-    const done = (ok) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(1000, () => done(false));
-    sock.on('error', () => done(false));
-    sock.on('connect', () => sock.write('*1\r\n$4\r\nPING\r\n'));
-    sock.on('data', (d) => {
-      buf += d.toString('latin1');
-      if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
-    });
-  });
-}
-async function startServer(name, cmd, args, port, cwd) {
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let output = '';
-  const collect = (d) => {
-    output += d.toString();
-    if (output.length > 64 * 1024) output = output.slice(-32 * 1024);
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  let exited = null;
-  child.on('exit', (code, signal) => {
-    exited = { code, signal };
-    children.delete(child);
-  });
-  child.on('error', (e) => (exited = { error: String(e) }));
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`${name} exited before answering PING (${JSON.stringify(exited)}):\n${output}`);
-    if (await ping(port)) return { name, port, child };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${name} did not answer PING on port ${port} within 20s:\n${output}`);
-}
 function client(port) {
   const c = new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 0, enableOfflineQueue: true });
   clients.add(c);

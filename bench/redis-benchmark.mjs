@@ -21,10 +21,10 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { children, cleanup, freePort, mkTmp, ping, startServer } from './processes.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -58,127 +58,11 @@ const CONFIGS = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// cleanup: every child and temp dir is registered here and torn down exactly once
-
-const children = new Set();
-const tmpDirs = new Set();
-let cleanedUp = false;
-
-function cleanup() {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-  }
-  children.clear();
-  for (const dir of tmpDirs) {
-    try {
-      fs.rmSync(dir, { recursive: true, force: true });
-    } catch {
-      /* best effort */
-    }
-  }
-  tmpDirs.clear();
-}
-
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    process.stderr.write(`\n${sig} received, stopping servers\n`);
-    cleanup();
-    process.exit(130);
-  });
-}
-process.on('uncaughtException', (e) => {
-  process.stderr.write(`bench failed: ${e?.stack ?? e}\n`);
-  cleanup();
-  process.exit(1);
-});
-process.on('unhandledRejection', (e) => {
-  process.stderr.write(`bench failed: ${e?.stack ?? e}\n`);
-  cleanup();
-  process.exit(1);
-});
-
-// ---------------------------------------------------------------------------------------------
 // helpers
 
 /** [cmd, args] optionally wrapped in `taskset -c CPU` (taskset execs, so the pid stays the child's). */
 function pinned(cpu, cmd, args) {
   return PIN && NCPU > 1 ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function mkTmp(prefix) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpDirs.add(dir);
-  return dir;
-}
-
-/** One PING over a fresh connection; resolves true on +PONG. */
-function ping(port) {
-  return new Promise((resolve) => {
-    const sock = net.connect({ port, host: '127.0.0.1' });
-    let buf = '';
-    const done = (ok) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(1000, () => done(false));
-    sock.on('error', () => done(false));
-    sock.on('connect', () => sock.write('*1\r\n$4\r\nPING\r\n'));
-    sock.on('data', (d) => {
-      buf += d.toString('latin1');
-      if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
-    });
-  });
-}
-
-/** Spawn a server and wait until it answers PING (or fail with its output). */
-async function startServer(name, cmd, args, port, cwd) {
-  const child = spawn(...pinned(NCPU - 1, cmd, args), { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let output = '';
-  const collect = (d) => {
-    output += d.toString();
-    if (output.length > 64 * 1024) output = output.slice(-32 * 1024);
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  let exited = null;
-  child.on('exit', (code, signal) => {
-    exited = { code, signal };
-    children.delete(child);
-  });
-  child.on('error', (e) => {
-    exited = { code: null, signal: null, error: e };
-  });
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    if (exited) {
-      throw new Error(`${name} exited before answering PING (${JSON.stringify(exited)}):\n${output}`);
-    }
-    if (await ping(port)) return { name, port, child, output: () => output };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${name} did not answer PING on port ${port} within 20s:\n${output}`);
 }
 
 /** Gracefully stop a server (SIGTERM, wait up to 10 s — lets node flush a --cpu-prof), then SIGKILL. */
@@ -295,15 +179,13 @@ async function main() {
   // Same persistence settings on both sides: no RDB snapshots, no AOF.
   const ours = await startServer(
     'inferdb',
-    process.execPath,
-    [...NODE_ARGS, MAIN, '--port', String(oursPort), '--dir', oursDir, '--save', '', '--appendonly', 'no'],
+    ...pinned(NCPU - 1, process.execPath, [...NODE_ARGS, MAIN, '--port', String(oursPort), '--dir', oursDir, '--save', '', '--appendonly', 'no']),
     oursPort,
     oursDir,
   );
   const redis = await startServer(
     'redis-server',
-    REDIS_SERVER,
-    ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    ...pinned(NCPU - 1, REDIS_SERVER, ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no', '--daemonize', 'no']),
     redisPort,
     redisDir,
   );
