@@ -48,19 +48,25 @@ interface ModelStoreArgs {
 
 const DEVICE_RE = /^(CPU|GPU)(:\d*)?$/i;
 
+/** The backend word of MODELSTORE / MODELSET (argv[2]), in any case. */
+function parseBackend(word: Buffer): BackendName {
+  const name = upper(word);
+  if (!(BACKENDS as readonly string[]).includes(name)) throw new CommandError(AiErr.unsupportedBackend);
+  return name as BackendName;
+}
+
+/** An optional `TAG <tag>` at `pos`: the tag (empty when absent) and the position after it. */
+function parseTag(argv: Buffer[], pos: number): [Buffer, number] {
+  if (upper(argv[pos]) === 'TAG' && pos + 1 < argv.length) return [Buffer.from(argv[pos + 1]), pos + 2];
+  return [Buffer.alloc(0), pos];
+}
+
 /** MODELSTORE's arguments after the key, checked in RedisAI's order (spec §2.1). */
 function parseModelStore(argv: Buffer[]): ModelStoreArgs {
-  const backendName = upper(argv[2]);
-  if (!(BACKENDS as readonly string[]).includes(backendName)) throw new CommandError(AiErr.unsupportedBackend);
-  const backend = backendName as BackendName;
+  const backend = parseBackend(argv[2]);
   const device = argv[3].toString('latin1');
   if (!DEVICE_RE.test(device) || device.length >= 10) throw new CommandError(AiErr.invalidDevice);
-  let pos = 4;
-  let tag = Buffer.alloc(0);
-  if (upper(argv[pos]) === 'TAG' && pos + 1 < argv.length) {
-    tag = Buffer.from(argv[pos + 1]);
-    pos += 2;
-  }
+  let [tag, pos] = parseTag(argv, 4);
   let batchsize = 0;
   let minbatchsize = 0;
   let minbatchtimeout = 0;
@@ -163,17 +169,10 @@ const MODELSET_KEYWORDS = new Set(['TAG', 'BATCHSIZE', 'MINBATCHSIZE', 'MINBATCH
  */
 function modelset(c: Client, argv: Buffer[]): Promise<void> {
   if (argv.length < 4) wrongArity(argv);
-  const backendName = upper(argv[2]);
-  if (!(BACKENDS as readonly string[]).includes(backendName)) throw new CommandError(AiErr.unsupportedBackend);
-  const backend = backendName as BackendName;
+  const backend = parseBackend(argv[2]);
   const device = argv[3].toString('latin1');
   if (device.length > 10 || MODELSET_KEYWORDS.has(device.toUpperCase())) throw new CommandError(AiErr.invalidDevice);
-  let pos = 4;
-  let tag = Buffer.alloc(0);
-  if (upper(argv[pos]) === 'TAG' && pos + 1 < argv.length) {
-    tag = Buffer.from(argv[pos + 1]);
-    pos += 2;
-  }
+  let [tag, pos] = parseTag(argv, 4);
   let batchsize = 0;
   let minbatchsize = 0;
   let minbatchtimeout = 0;
