@@ -5,15 +5,16 @@
 // the keyspace needs no hook for it. This file never talks to a backend library.
 
 import type { Server } from '../node/server';
+import { backendAvailable } from '../backends/registry';
+import { CommandError } from '../node/errors';
 import { DeviceQueue } from './device-queue';
+import { AiErr } from './errors';
 
 /** The keyspace type name, as RedisAI's module type (TYPE answers it). */
 export const MODEL_TYPE = 'AI__MODEL';
 
 export const BACKENDS = ['TF', 'TFLITE', 'TORCH', 'ONNX'] as const;
 export type BackendName = (typeof BACKENDS)[number];
-/** backends this build can load (the others answer `ERR Could not load backend`) */
-export const AVAILABLE_BACKENDS: ReadonlySet<BackendName> = new Set<BackendName>(['ONNX']);
 
 export interface Model {
   /** the id its queue's workers know the loaded session by */
@@ -41,6 +42,43 @@ export interface RunStats {
   samples: number;
   calls: number;
   errors: number;
+}
+
+/** What a model is built from: MODELSTORE's arguments, or a model record read back from disk. */
+export interface ModelSpec {
+  backend: BackendName;
+  device: string;
+  tag: Buffer;
+  batchsize: number;
+  minbatchsize: number;
+  minbatchtimeout: number;
+  /** TF only: the node names given in MODELSTORE (other backends read them from the model) */
+  inputs?: string[];
+  outputs?: string[];
+  blob: Buffer;
+}
+
+/**
+ * Loads a model in its device queue's worker and answers it, ready to be stored under a key (its session is
+ * tied to the value's life). Throws when the backend is missing or refuses the blob (Error: the backend's
+ * message; CommandError for our own texts).
+ */
+export async function buildModel(rt: AiRuntime, spec: ModelSpec): Promise<Model> {
+  if (!backendAvailable(spec.backend)) throw new CommandError(AiErr.couldNotLoadBackend);
+  const queue = rt.queue(spec.device);
+  const id = rt.newModelId();
+  const names = await queue.load(id, spec.backend, spec.blob, {
+    device: spec.device,
+    intraOpThreads: rt.intraOpParallelism,
+    interOpThreads: rt.interOpParallelism,
+    inputs: spec.inputs,
+    outputs: spec.outputs,
+  });
+  rt.loadedBackends.add(spec.backend);
+  const stats = { duration: 0, samples: 0, calls: 0, errors: 0 };
+  const model: Model = { id, ...spec, inputs: names.inputs, outputs: names.outputs, queue, stats };
+  rt.track(model);
+  return model;
 }
 
 export interface ModelValue {

@@ -20,6 +20,9 @@ export interface LoadOptions {
   /** INTRA_OP_PARALLELISM / INTER_OP_PARALLELISM; 0 = the backend's default */
   intraOpThreads?: number;
   interOpThreads?: number;
+  /** TF only: the input and output node names given in MODELSTORE (INPUTS n ... OUTPUTS n ...) */
+  inputs?: string[];
+  outputs?: string[];
 }
 
 /** A loaded model: its handle plus the names read from it. */

@@ -4,6 +4,7 @@
 // transferred ArrayBuffers. A failure is answered as an error message; the thread itself never throws.
 
 import { parentPort } from 'node:worker_threads';
+import { BACKEND_ENTRIES } from './registry';
 import { BackendError, type Backend, type BackendTensor, type LoadedModel, type WorkerReply, type WorkerRequest } from './backend';
 
 const COULD_NOT_LOAD_BACKEND = 'ERR Could not load backend';
@@ -15,10 +16,7 @@ function backendFor(name: string): Backend {
   let b = backends.get(name);
   if (b) return b;
   try {
-    if (name === 'ONNX') {
-      const { OnnxBackend } = require('./onnx') as typeof import('./onnx');
-      b = new OnnxBackend();
-    }
+    b = BACKEND_ENTRIES[name]?.create();
   } catch {
     b = undefined;
   }

@@ -12,7 +12,8 @@ import { readValue } from '../../node/commands/lookup';
 import type { BackendTensor } from '../../backends/backend';
 import { AiErr } from '../errors';
 import { DTYPES, tensorFromBlob, tensorLength, TENSOR_TYPE, zeroTensor, type Tensor, type TensorValue } from '../tensor';
-import { aiRuntime, AVAILABLE_BACKENDS, BACKENDS, MODEL_TYPE, type BackendName, type Model, type ModelValue } from '../model';
+import { backendAvailable } from '../../backends/registry';
+import { aiRuntime, BACKENDS, buildModel, MODEL_TYPE, type BackendName, type Model, type ModelSpec, type ModelValue } from '../model';
 
 function wrongArity(argv: Buffer[]): never {
   throw new CommandError(Err.wrongArity(argv[0].toString('latin1')));
@@ -36,15 +37,7 @@ function backendError(e: unknown): CommandError {
 
 // ---------------------------------------------------------------------------------------------- MODELSTORE
 
-interface ModelStoreArgs {
-  backend: BackendName;
-  device: string;
-  tag: Buffer;
-  batchsize: number;
-  minbatchsize: number;
-  minbatchtimeout: number;
-  blob: Buffer;
-}
+type ModelStoreArgs = ModelSpec;
 
 const DEVICE_RE = /^(CPU|GPU)(:\d*)?$/i;
 
@@ -128,32 +121,20 @@ function modelstore(c: Client, argv: Buffer[]): Promise<void> {
 /** Builds the model in its device queue's worker, then stores it and propagates the command verbatim. */
 function storeModel(c: Client, argv: Buffer[], args: ModelStoreArgs): Promise<void> {
   const key = str(argv[1]);
-  if (!AVAILABLE_BACKENDS.has(args.backend)) throw new CommandError(AiErr.couldNotLoadBackend);
+  if (!backendAvailable(args.backend)) throw new CommandError(AiErr.couldNotLoadBackend);
   const rt = aiRuntime(c.server);
-  const queue = rt.queue(args.device);
-  const id = rt.newModelId();
   const db = c.db;
   return (async () => {
-    let names: { inputs: string[]; outputs: string[] };
+    let model: Model;
     try {
-      names = await queue.load(id, args.backend, args.blob, {
-        device: args.device,
-        intraOpThreads: rt.intraOpParallelism,
-        interOpThreads: rt.interOpParallelism,
-      });
+      model = await buildModel(rt, args);
     } catch (e) {
       throw backendError(e);
     }
-    rt.loadedBackends.add(args.backend);
     const old = db.lookup(key);
-    if (old !== undefined && old.type !== MODEL_TYPE) {
-      queue.unload(id);
-      throw new CommandError(Err.wrongType);
-    }
-    const stats = { duration: 0, samples: 0, calls: 0, errors: 0 };
-    const model: Model = { id, ...args, inputs: names.inputs, outputs: names.outputs, queue, stats };
+    // the new model's session is freed with the unreferenced value
+    if (old !== undefined && old.type !== MODEL_TYPE) throw new CommandError(Err.wrongType);
     const value: ModelValue = { type: MODEL_TYPE, value: model };
-    rt.track(model);
     db.set(key, value);
     c.server.markDirty();
     c.server.propagate(db.id, argv);
@@ -541,7 +522,7 @@ function aiconfig(c: Client, argv: Buffer[]): void {
       const b = upper(argv[2]);
       if (!(BACKENDS as readonly string[]).includes(b)) throw new CommandError(AiErr.unsupportedBackend);
       // backends are part of this build and load lazily in the workers: only the available ones "load"
-      if (!AVAILABLE_BACKENDS.has(b as BackendName)) throw new CommandError(AiErr.errorLoadingBackend);
+      if (!backendAvailable(b)) throw new CommandError(AiErr.errorLoadingBackend);
       return void c.out.ok();
     }
     case 'BACKENDSPATH':
