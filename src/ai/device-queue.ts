@@ -8,6 +8,10 @@
 //   thread inside one aborts the process, so the old worker finishes unobserved and is stopped once idle.
 //   The ONNX kill switch (MODEL_EXECUTION_TIMEOUT) works the same way, with an error reply;
 // - which worker has which model loaded (a worker gets a model's bytes lazily, before its first run there);
+// - pipelining: a worker is handed up to `pipeline` runs at a time, so that it starts the next one as soon as
+//   it answers the last instead of idling for a round trip through the main thread (the hand-off between
+//   threads costs about as much as a small model's run). Runs handed over but not started carry their
+//   deadline: the worker answers TIMEDOUT itself when it reaches one too late. Loads are never pipelined;
 // - worker crashes: the request in flight fails, a fresh worker takes the dead one's place and reloads models
 //   as they are used.
 // It must never run or load a model on the main thread, and never convert tensors element by element: their
@@ -15,7 +19,8 @@
 
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { BackendError, type BackendTensor, type LoadOptions, type WorkerReply, type WorkerRequest } from '../backends/backend';
+import { BackendError, type BackendTensor, type LoadOptions, type ScriptCall, type WorkerReply, type WorkerRequest } from '../backends/backend';
+import { answerScriptCommand, isScriptCommand, type ScriptCommandHandler } from './script-bridge';
 
 export const EXECUTION_KILLED = 'Exiting due to terminate flag being set to true.';
 export const WORKER_DIED = 'ERR backend worker exited unexpectedly';
@@ -23,10 +28,15 @@ export const WORKER_DIED = 'ERR backend worker exited unexpectedly';
 export interface DeviceQueueOptions {
   /** worker threads serving the queue (THREADS_PER_QUEUE) */
   threads?: number;
-  /** a run taking longer than this is killed (its worker recycled); 0 = never (MODEL_EXECUTION_TIMEOUT) */
+  /**
+   * a run taking longer than this is killed (its worker recycled); 0 = never (MODEL_EXECUTION_TIMEOUT). As in
+   * RedisAI it is onnxruntime's kill switch: TORCH and TF runs (and scripts) are not subject to it.
+   */
   killAfterMs?: number;
   /** makes a worker (tests); the default runs src/backends/worker.ts */
   spawn?: () => Worker;
+  /** runs handed to one worker at a time (default 2; 1 = hand over the next only when it answered) */
+  pipeline?: number;
 }
 
 export interface LoadResult {
@@ -59,6 +69,10 @@ interface RunJob {
   deadline: number;
   enqueuedAt: number;
   batch?: BatchPolicy;
+  /** a script function call (runScript): `modelId` is then the script's id */
+  call?: ScriptCall;
+  /** runs the Redis commands the script calls (redis.execute) on the main thread */
+  onCommand?: ScriptCommandHandler;
   resolve: (r: RunResult) => void;
   reject: (e: Error) => void;
 }
@@ -90,16 +104,24 @@ function compatible(a: RunJob, b: RunJob): boolean {
   return true;
 }
 
+interface InFlight {
+  job: Job;
+  id: number;
+}
+
 interface Slot {
   worker: Worker;
-  job: Job | null;
-  jobId: number;
+  /** jobs handed to the worker, in the order it runs them: the first is running */
+  inflight: InFlight[];
+  /** the running job's deadline / kill switch */
   timer: NodeJS.Timeout | null;
   loaded: Set<number>;
   lastError: string;
-  /** Date.now() when its current job started (busy time, INFO ai_cpu) */
+  /** Date.now() when its running job started (busy time, INFO ai_cpu) */
   startedAt: number;
 }
+
+const NO_KILL_SWITCH = new Set(['TORCH', 'TF']);
 
 const DEFAULT_WORKER = path.join(__dirname, '..', 'backends', 'worker.js');
 
@@ -108,12 +130,36 @@ function transferable(b: Uint8Array): Uint8Array {
   return new Uint8Array(b); // one memcpy
 }
 
+const SHARE_SLICE = 1 << 20;
+
+/**
+ * A copy of `b` in shared memory, made 1 MB per event-loop turn: model bytes are handed to every worker that
+ * loads the model without copying them again, and copying a 25 MB model in one go would stall the event loop
+ * for several ms.
+ */
+export async function shareBytes(b: Uint8Array): Promise<Uint8Array> {
+  const out = new Uint8Array(new SharedArrayBuffer(b.byteLength));
+  for (let off = 0; off < b.byteLength; off += SHARE_SLICE) {
+    if (off > 0) await new Promise<void>((r) => setImmediate(r));
+    out.set(b.subarray(off, Math.min(b.byteLength, off + SHARE_SLICE)), off);
+  }
+  return out;
+}
+
+/** Bytes to post to a worker: shared memory as it is; otherwise a copy, transferred. */
+function postable(b: Uint8Array): [Uint8Array, ArrayBuffer[]] {
+  if (b.buffer instanceof SharedArrayBuffer) return [b, []];
+  const copy = transferable(b);
+  return [copy, [copy.buffer as ArrayBuffer]];
+}
+
 export class DeviceQueue {
   private readonly jobs: Job[] = [];
   private readonly slots: Slot[] = [];
   private readonly models = new Map<number, ModelSource>();
   private readonly killAfterMs: number;
   private readonly spawnWorker: () => Worker;
+  private readonly pipeline: number;
   private nextId = 1;
   private closed = false;
   /** workers left to finish a run that was answered already (TIMEDOUT / killed); terminated once idle */
@@ -129,12 +175,16 @@ export class DeviceQueue {
   ) {
     this.killAfterMs = opts.killAfterMs ?? 0;
     this.spawnWorker = opts.spawn ?? (() => new Worker(DEFAULT_WORKER));
+    this.pipeline = Math.max(1, opts.pipeline ?? 2);
     const n = Math.max(1, opts.threads ?? 1);
     for (let i = 0; i < n; i++) this.slots.push(this.newSlot());
   }
 
+  /** requests waiting: queued here, or handed to a worker (pipelined) behind the one it runs */
   get length(): number {
-    return this.jobs.length;
+    let n = this.jobs.length;
+    for (const s of this.slots) if (s.inflight.length > 1) n += s.inflight.length - 1;
+    return n;
   }
 
   /** worker threads serving this queue (THREADS_PER_QUEUE when it was made) */
@@ -145,7 +195,7 @@ export class DeviceQueue {
   /** seconds each worker position has spent on loads and runs (a stand-in for its thread's CPU time) */
   busySeconds(): number[] {
     const now = Date.now();
-    return this.slots.map((s, i) => ((this.busy[i] ?? 0) + (s.job ? now - s.startedAt : 0)) / 1000);
+    return this.slots.map((s, i) => ((this.busy[i] ?? 0) + (s.startedAt > 0 ? now - s.startedAt : 0)) / 1000);
   }
 
   /** Adds a slot's finished (or abandoned) job time to its position's busy total. */
@@ -153,6 +203,11 @@ export class DeviceQueue {
     const i = this.slots.indexOf(slot);
     if (i >= 0 && slot.startedAt > 0) this.busy[i] = (this.busy[i] ?? 0) + (Date.now() - slot.startedAt);
     slot.startedAt = 0;
+  }
+
+  /** Puts jobs a worker was handed but never started back at the head of the queue, in their order. */
+  private requeue(rest: InFlight[]): void {
+    this.jobs.unshift(...rest.map((f) => f.job));
   }
 
   /** Builds a model in a worker; resolves with its input and output names, rejects with the backend's error. */
@@ -171,6 +226,18 @@ export class DeviceQueue {
     return new Promise((resolve, reject) => {
       const now = Date.now();
       this.jobs.push({ kind: 'run', modelId, inputs, deadline: timeoutMs > 0 ? now + timeoutMs : 0, enqueuedAt: now, batch, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /**
+   * Runs a function of a script loaded with load(id, 'TORCH', source, { ...opts, script }): as run(), never
+   * batched; the outputs are the tensors the function returned (`call.outputs` of them).
+   */
+  runScript(scriptId: number, call: ScriptCall, inputs: RunInput[], timeoutMs = 0, onCommand?: ScriptCommandHandler): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      const now = Date.now();
+      this.jobs.push({ kind: 'run', modelId: scriptId, inputs, deadline: timeoutMs > 0 ? now + timeoutMs : 0, enqueuedAt: now, call, onCommand, resolve, reject });
       this.pump();
     });
   }
@@ -194,7 +261,7 @@ export class DeviceQueue {
       this.slots.map((s) => {
         s.worker.removeAllListeners();
         if (s.timer) clearTimeout(s.timer);
-        if (s.job) s.job.reject(new BackendError(WORKER_DIED));
+        for (const f of s.inflight.splice(0)) f.job.reject(new BackendError(WORKER_DIED));
         return s.worker.terminate();
       }),
     );
@@ -205,20 +272,31 @@ export class DeviceQueue {
   private newSlot(): Slot {
     const worker = this.spawnWorker();
     worker.unref(); // the server's sockets keep the process alive, not its workers
-    const slot: Slot = { worker, job: null, jobId: 0, timer: null, loaded: new Set(), lastError: '', startedAt: 0 };
+    const slot: Slot = { worker, inflight: [], timer: null, loaded: new Set(), lastError: '', startedAt: 0 };
     worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
     worker.on('error', (e) => (slot.lastError = String(e?.message ?? e)));
     worker.on('exit', () => this.onExit(slot));
     return slot;
   }
 
+  /** Hands queued work to workers: the least busy first; a load only to an idle worker, nothing behind one. */
   private pump(): void {
     if (this.closed) return;
-    for (const slot of this.slots) {
-      if (slot.job) continue;
+    for (;;) {
+      let best: Slot | null = null;
+      for (const s of this.slots) {
+        const n = s.inflight.length;
+        if (n >= this.pipeline || (n > 0 && s.inflight[0].job.kind === 'load')) continue;
+        if (!best || n < best.inflight.length) best = s;
+      }
+      if (!best) return;
       const job = this.take();
       if (!job) return;
-      this.start(slot, job);
+      if (job.kind === 'load' && best.inflight.length > 0) {
+        this.jobs.unshift(job); // waits for an idle worker
+        return;
+      }
+      this.start(best, job);
     }
   }
 
@@ -321,57 +399,78 @@ export class DeviceQueue {
 
   private start(slot: Slot, job: Job): void {
     const id = this.nextId++;
-    slot.job = job;
-    slot.jobId = id;
-    slot.startedAt = Date.now();
     if (job.kind === 'load') {
-      const blob = transferable(job.source.blob);
+      slot.inflight.push({ job, id });
+      this.arm(slot);
+      const [blob, transfer] = postable(job.source.blob);
       const req: WorkerRequest = { op: 'load', id, modelId: job.modelId, backend: job.source.backend, blob, opts: job.source.opts };
-      slot.worker.postMessage(req, [blob.buffer as ArrayBuffer]);
+      slot.worker.postMessage(req, transfer);
       return;
     }
     if (!slot.loaded.has(job.modelId)) {
       const source = this.models.get(job.modelId);
-      if (!source) {
-        slot.job = null;
-        job.reject(new BackendError('ERR model is not loaded'));
-        return this.pump();
-      }
+      if (!source) return job.reject(new BackendError('ERR model is not loaded'));
       // this worker has not seen the model yet (a fresh or another worker): give it the bytes first
-      const blob = transferable(source.blob);
+      const [blob, transfer] = postable(source.blob);
       const req: WorkerRequest = { op: 'load', id: 0, modelId: job.modelId, backend: source.backend, blob, opts: source.opts };
-      slot.worker.postMessage(req, [blob.buffer as ArrayBuffer]);
+      slot.worker.postMessage(req, transfer);
       slot.loaded.add(job.modelId);
     }
     const inputs: BackendTensor[] = job.inputs.map((t) => ({ dtype: t.dtype, shape: t.shape, data: transferable(t.data) }));
-    slot.worker.postMessage({ op: 'run', id, modelId: job.modelId, inputs } satisfies WorkerRequest, inputs.map((t) => t.data.buffer as ArrayBuffer));
+    slot.inflight.push({ job, id });
+    if (slot.inflight.length === 1) this.arm(slot);
+    slot.worker.postMessage(
+      { op: 'run', id, modelId: job.modelId, inputs, deadline: job.deadline, call: job.call } satisfies WorkerRequest,
+      inputs.map((t) => t.data.buffer as ArrayBuffer),
+    );
+  }
+
+  /**
+   * Starts the clock of the slot's running job (the first in flight): its TIMEOUT deadline, or the kill
+   * switch counted from now (the worker started it about when it answered the one before).
+   */
+  private arm(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    const head = slot.inflight[0];
+    if (!head) return;
     const now = Date.now();
-    let limit = this.killAfterMs > 0 ? now + this.killAfterMs : 0;
-    if (job.deadline > 0 && (limit === 0 || job.deadline < limit)) limit = job.deadline;
-    if (limit > 0) slot.timer = setTimeout(() => this.overdue(slot, id), Math.max(0, limit - now));
+    slot.startedAt = now;
+    if (head.job.kind !== 'run') return;
+    const backend = this.models.get(head.job.modelId)?.backend ?? '';
+    const killable = this.killAfterMs > 0 && !NO_KILL_SWITCH.has(backend);
+    let limit = killable ? now + this.killAfterMs : 0;
+    if (head.job.deadline > 0 && (limit === 0 || head.job.deadline < limit)) limit = head.job.deadline;
+    const id = head.id;
+    // a pipelined run reached after its deadline is answered TIMEDOUT by the worker itself, which is cheaper
+    // than recycling it: give that answer a moment to arrive
+    if (limit > 0) slot.timer = setTimeout(() => this.overdue(slot, id), Math.max(10, limit - now));
   }
 
   /** A run still going at its deadline (TIMEDOUT) or past the kill switch (error): recycle its worker. */
   private overdue(slot: Slot, id: number): void {
     slot.timer = null;
-    const job = slot.job;
-    if (!job || slot.jobId !== id || job.kind !== 'run') return;
-    slot.job = null;
+    const head = slot.inflight[0];
+    if (!head || head.id !== id || head.job.kind !== 'run') return;
+    const job = head.job;
+    const rest = slot.inflight.splice(0).slice(1);
     this.charge(slot);
     this.abandon(slot, id);
+    this.requeue(rest);
     if (job.deadline > 0 && Date.now() >= job.deadline) job.resolve({ status: 'timedout' });
     else job.reject(new BackendError(EXECUTION_KILLED));
     this.pump();
   }
 
   private onReply(slot: Slot, reply: WorkerReply): void {
-    if (reply.id === 0 || reply.id !== slot.jobId || !slot.job) return; // a lazy load's answer, or stale
-    const job = slot.job;
-    slot.job = null;
-    slot.jobId = 0;
+    const head = slot.inflight[0];
+    // redis.execute from the script this worker is running (src/ai/script-bridge.ts)
+    if (isScriptCommand(reply)) return answerScriptCommand(slot.worker, reply, head?.job.kind === 'run' ? head.job.onCommand : undefined);
+    if (reply.id === 0 || !head || reply.id !== head.id) return; // a lazy load's answer, or stale
+    const job = head.job;
+    slot.inflight.shift();
     this.charge(slot);
-    if (slot.timer) clearTimeout(slot.timer);
-    slot.timer = null;
+    this.arm(slot);
     if (!reply.ok) {
       if (job.kind === 'run' && /not loaded in its backend worker/.test(reply.error)) slot.loaded.delete(job.modelId);
       job.reject(new BackendError(reply.error));
@@ -380,6 +479,8 @@ export class DeviceQueue {
       this.models.set(job.modelId, job.source);
       slot.loaded.add(job.modelId);
       job.resolve({ inputs: r.inputs, outputs: r.outputs });
+    } else if ('timedout' in reply) {
+      job.resolve({ status: 'timedout' }); // its deadline had passed when the worker reached it
     } else {
       const r = reply as { outputs: (BackendTensor | null)[]; usec: number };
       job.resolve({ status: 'ok', outputs: r.outputs, usec: r.usec });
@@ -389,13 +490,13 @@ export class DeviceQueue {
 
   private onExit(slot: Slot): void {
     if (this.closed || !this.slots.includes(slot)) return;
-    const job = slot.job;
-    slot.job = null;
+    const [head, ...rest] = slot.inflight.splice(0);
     this.charge(slot);
     if (slot.timer) clearTimeout(slot.timer);
     const why = slot.lastError;
     this.replace(slot);
-    job?.reject(new BackendError(why ? `${WORKER_DIED}: ${why}` : WORKER_DIED));
+    this.requeue(rest);
+    head?.job.reject(new BackendError(why ? `${WORKER_DIED}: ${why}` : WORKER_DIED));
     this.pump();
   }
 

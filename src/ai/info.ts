@@ -18,12 +18,22 @@ function onnxruntimeVersion(): string {
   }
 }
 
+function packageVersion(pkg: string): string {
+  try {
+    return String((require(`${pkg}/package.json`) as { version?: string }).version ?? 'unknown');
+  } catch {
+    return 'unknown';
+  }
+}
+
 type Sections = [name: string, lines: Line[]][];
 
 /** RedisAI's INFO sections, in its order. */
 function aiSections(server: Server): Sections {
   const rt = aiRuntime(server);
   const backends: Line[] = [];
+  // versions as the packages declare them (read without loading the libraries on this thread)
+  if (rt.loadedBackends.has('TF')) backends.push(['ai_TensorFlow_version', packageVersion('@tensorflow/tfjs-core')]);
   if (rt.loadedBackends.has('ONNX')) {
     let threads = 0;
     for (const q of rt.queues.values()) threads += q.threads;

@@ -7,7 +7,7 @@
 import type { Server } from '../node/server';
 import { backendAvailable } from '../backends/registry';
 import { CommandError } from '../node/errors';
-import { DeviceQueue } from './device-queue';
+import { DeviceQueue, shareBytes } from './device-queue';
 import { AiErr } from './errors';
 
 /** The keyspace type name, as RedisAI's module type (TYPE answers it). */
@@ -67,7 +67,9 @@ export async function buildModel(rt: AiRuntime, spec: ModelSpec): Promise<Model>
   if (!backendAvailable(spec.backend)) throw new CommandError(AiErr.couldNotLoadBackend);
   const queue = rt.queue(spec.device);
   const id = rt.newModelId();
-  const names = await queue.load(id, spec.backend, spec.blob, {
+  // one copy of the bytes, in shared memory: MODELGET replies from it and every worker loads from it
+  const blob = Buffer.from((await shareBytes(spec.blob)).buffer);
+  const names = await queue.load(id, spec.backend, blob, {
     device: spec.device,
     intraOpThreads: rt.intraOpParallelism,
     interOpThreads: rt.interOpParallelism,
@@ -76,7 +78,7 @@ export async function buildModel(rt: AiRuntime, spec: ModelSpec): Promise<Model>
   });
   rt.loadedBackends.add(spec.backend);
   const stats = { duration: 0, samples: 0, calls: 0, errors: 0 };
-  const model: Model = { id, ...spec, inputs: names.inputs, outputs: names.outputs, queue, stats };
+  const model: Model = { id, ...spec, blob, inputs: names.inputs, outputs: names.outputs, queue, stats };
   rt.track(model);
   return model;
 }

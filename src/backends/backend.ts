@@ -23,6 +23,23 @@ export interface LoadOptions {
   /** TF only: the input and output node names given in MODELSTORE (INPUTS n ... OUTPUTS n ...) */
   inputs?: string[];
   outputs?: string[];
+  /**
+   * TORCH scripts only: the blob is TorchScript source (UTF-8) to compile, not a model. `entryPoints` are
+   * checked for the `(tensors: List[Tensor], keys: List[str], args: List[str])` signature (null: SCRIPTSET,
+   * none declared).
+   */
+  script?: { entryPoints: string[] | null };
+}
+
+/** How a script function is called (AI.SCRIPTEXECUTE / SCRIPTRUN): the run request's extra fields. */
+export interface ScriptCall {
+  fn: string;
+  keys: string[];
+  args: string[];
+  /** deprecated SCRIPTRUN: index of the first input after `$` (the List[Tensor] tail), or -1 */
+  variadic: number;
+  /** OUTPUTS n: the tensors the function must return (0: whatever it returns is ignored) */
+  outputs: number;
 }
 
 /** A loaded model: its handle plus the names read from it. */
@@ -50,16 +67,25 @@ export interface Backend<H = unknown> {
   run(model: LoadedModel<H>, inputs: BackendTensor[]): Promise<(BackendTensor | null)[]>;
   /** Frees the model's native resources. */
   dispose(model: LoadedModel<H>): Promise<void>;
+  /**
+   * Scripts (TORCH only): compiles source (`opts.script` set) and checks its entry points; `inputs` answers
+   * nothing, `outputs` the entry points. Throws BackendError with the compiler's or the check's message.
+   */
+  loadScript?(source: Uint8Array, opts: LoadOptions): Promise<LoadedModel<H>>;
+  /** Runs a script function; answers the `call.outputs` tensors it returned, flattened (count checked here). */
+  runScript?(script: LoadedModel<H>, call: ScriptCall, inputs: BackendTensor[]): Promise<BackendTensor[]>;
 }
 
 // ------------------------------------------------------------------------- worker protocol (main <-> worker)
 
 export type WorkerRequest =
   | { op: 'load'; id: number; modelId: number; backend: string; blob: Uint8Array; opts: LoadOptions }
-  | { op: 'run'; id: number; modelId: number; inputs: BackendTensor[] }
+  /** deadline: absolute Date.now() ms (0 = none); a run reached after it is answered `timedout`, not run */
+  | { op: 'run'; id: number; modelId: number; inputs: BackendTensor[]; deadline?: number; call?: ScriptCall }
   | { op: 'unload'; modelId: number };
 
 export type WorkerReply =
   | { id: number; ok: true; inputs: string[]; outputs: string[] }
   | { id: number; ok: true; outputs: (BackendTensor | null)[]; usec: number }
+  | { id: number; ok: true; timedout: true }
   | { id: number; ok: false; error: string };

@@ -25,6 +25,16 @@ export const BACKEND_ENTRIES: Record<string, BackendEntry> = {
     available: () => resolves('onnxruntime-node'),
     create: () => new (require('./onnx') as typeof import('./onnx')).OnnxBackend(),
   },
+  TORCH: {
+    // the addon is built at npm install only where libtorch-dev is present; torch.ts loads it lazily
+    available: () => (require('./torch') as typeof import('./torch')).torchAddonBuilt(),
+    create: () => new (require('./torch') as typeof import('./torch')).TorchBackend(),
+  },
+  TF: {
+    // frozen GraphDefs through tfjs (tf.ts); tfjs itself is loaded only inside workers
+    available: () => resolves('@tensorflow/tfjs-core') && resolves('@tensorflow/tfjs-converter') && resolves('protobufjs'),
+    create: () => new (require('./tf') as typeof import('./tf')).TfBackend(),
+  },
 };
 
 const availability = new Map<string, boolean>();

@@ -3,6 +3,7 @@
 // libraries are loaded here on first use, never on the main thread. Tensor bytes arrive and leave as
 // transferred ArrayBuffers. A failure is answered as an error message; the thread itself never throws.
 
+import * as os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { BACKEND_ENTRIES } from './registry';
 import { BackendError, type Backend, type BackendTensor, type LoadedModel, type WorkerReply, type WorkerRequest } from './backend';
@@ -48,13 +49,17 @@ async function handle(req: WorkerRequest): Promise<void> {
       return;
     }
     case 'run': {
+      if (req.deadline && Date.now() >= req.deadline) return port.postMessage({ id: req.id, ok: true, timedout: true } satisfies WorkerReply);
       let reply: WorkerReply;
       const transfer: ArrayBuffer[] = [];
       try {
         const m = models.get(req.modelId);
         if (!m) throw new BackendError('ERR model is not loaded in its backend worker');
         const t0 = process.hrtime.bigint();
-        const outputs: (BackendTensor | null)[] = await m.backend.run(m.model, req.inputs);
+        // a script function call (AI.SCRIPTEXECUTE) when `call` is set; `load` built the script (opts.script)
+        const outputs: (BackendTensor | null)[] = req.call
+          ? await (m.backend.runScript?.(m.model, req.call, req.inputs) ?? Promise.reject(new BackendError('ERR backend has no scripts')))
+          : await m.backend.run(m.model, req.inputs);
         const usec = Math.max(1, Number((process.hrtime.bigint() - t0) / 1000n));
         for (const o of outputs) if (o) transfer.push(o.data.buffer as ArrayBuffer);
         reply = { id: req.id, ok: true, outputs, usec };
@@ -74,7 +79,24 @@ async function handle(req: WorkerRequest): Promise<void> {
   }
 }
 
+/**
+ * Model work runs at a lower CPU priority than the event loop: on a machine with few cores a model load or run
+ * otherwise takes the core the main thread needs to answer PING and reads promptly (the scheduler shares CPU
+ * evenly, in slices of several ms). On Linux the nice value is per thread, so this touches only this worker
+ * (and threads it starts later, such as a backend's own pool).
+ */
+function lowerPriority(): void {
+  try {
+    os.setPriority(0, WORKER_NICE);
+  } catch {
+    // not permitted (some containers): run at the normal priority
+  }
+}
+
+const WORKER_NICE = 10;
+
 if (parentPort) {
+  lowerPriority();
   let chain: Promise<void> = Promise.resolve();
   parentPort.on('message', (req: WorkerRequest) => {
     chain = chain.then(() => handle(req));

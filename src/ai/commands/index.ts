@@ -2,6 +2,7 @@
 
 import type { CommandDef } from '../../node/command-table';
 import { modelCommands } from './model-commands';
+import { scriptCommands } from './script-commands';
 import { tensorCommands } from './tensor-commands';
 
-export const aiCommands: CommandDef[] = [...tensorCommands, ...modelCommands];
+export const aiCommands: CommandDef[] = [...tensorCommands, ...modelCommands, ...scriptCommands];

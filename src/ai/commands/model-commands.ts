@@ -30,7 +30,7 @@ function unsigned(b: Buffer | undefined): number | null {
 }
 
 /** A backend failure as the reply text: the backend's own message with newlines turned into spaces. */
-function backendError(e: unknown): CommandError {
+export function backendError(e: unknown): CommandError {
   if (e instanceof CommandError) return e;
   return new CommandError(String((e as Error)?.message ?? e).replace(/[\r\n]+/g, ' '));
 }
@@ -84,10 +84,12 @@ function parseModelStore(argv: Buffer[]): ModelStoreArgs {
   if (minbatchsize > 0 && batchsize === 0) throw new CommandError(AiErr.minbatchsizeWithoutBatchsize);
   if (minbatchtimeout > 0 && minbatchsize === 0) throw new CommandError(AiErr.minbatchtimeoutWithoutMinbatchsize);
   if (pos >= argv.length) throw new CommandError(AiErr.missingBlob);
+  let inputs: string[] | undefined;
+  let outputs: string[] | undefined;
   if (backend === 'TF') {
-    // TF names its inputs and outputs in the command (the names are checked by the backend, not kept here yet)
-    pos = parseTfNames(argv, pos, 'INPUTS');
-    pos = parseTfNames(argv, pos, 'OUTPUTS');
+    // TF names its inputs and outputs in the command (the backend checks that the graph has them)
+    [inputs, pos] = parseTfNames(argv, pos, 'INPUTS');
+    [outputs, pos] = parseTfNames(argv, pos, 'OUTPUTS');
   } else if (upper(argv[pos]) === 'INPUTS') {
     throw new CommandError(AiErr.inputsNotForBackend);
   }
@@ -95,16 +97,17 @@ function parseModelStore(argv: Buffer[]): ModelStoreArgs {
   if (pos + 1 >= argv.length) throw new CommandError(AiErr.missingBlob);
   // every argument after BLOB is a chunk of the model
   const blob = joinChunks(argv.slice(pos + 1));
-  return { backend, device, tag, batchsize, minbatchsize, minbatchtimeout, blob };
+  return { backend, device, tag, batchsize, minbatchsize, minbatchtimeout, inputs, outputs, blob };
 }
 
-function parseTfNames(argv: Buffer[], pos: number, word: 'INPUTS' | 'OUTPUTS'): number {
+/** `INPUTS n name...` / `OUTPUTS n name...` of a TF MODELSTORE: the names and the position after them. */
+function parseTfNames(argv: Buffer[], pos: number, word: 'INPUTS' | 'OUTPUTS'): [string[], number] {
   const inputs = word === 'INPUTS';
   if (upper(argv[pos]) !== word) throw new CommandError(inputs ? AiErr.tfInputsNotSpecified : AiErr.tfOutputsNotSpecified);
   const n = unsigned(argv[pos + 1]);
   if (n === null || n === 0) throw new CommandError(inputs ? AiErr.invalidInputCount : AiErr.invalidOutputCount);
   if (pos + 2 + n > argv.length) throw new CommandError(inputs ? AiErr.tfInputsCountMismatch : AiErr.tfOutputsCountMismatch);
-  return pos + 2 + n;
+  return [argv.slice(pos + 2, pos + 2 + n).map((b) => b.toString()), pos + 2 + n];
 }
 
 /**
@@ -181,6 +184,8 @@ function modelset(c: Client, argv: Buffer[]): Promise<void> {
   } else if (upper(argv[pos]) === 'MINBATCHTIMEOUT') {
     throw new CommandError(AiErr.minbatchtimeoutWithoutBatchsize);
   }
+  let inputs: string[] | undefined;
+  let outputs: string[] | undefined;
   let blobAt = -1;
   for (let i = pos; i < argv.length; i++) {
     if (upper(argv[i]) === 'BLOB') {
@@ -195,10 +200,12 @@ function modelset(c: Client, argv: Buffer[]): Promise<void> {
     let outputsAt = -1;
     for (let i = pos + 1; i < end; i++) if (upper(argv[i]) === 'OUTPUTS') outputsAt = outputsAt < 0 ? i : outputsAt;
     if (outputsAt < 0) throw new CommandError(AiErr.outputsNotSpecified);
+    inputs = argv.slice(pos + 1, outputsAt).map((b) => b.toString());
+    outputs = argv.slice(outputsAt + 1, end).map((b) => b.toString());
   }
   if (blobAt < 0 || blobAt + 1 >= argv.length) throw new CommandError(AiErr.missingBlob);
   const blob = joinChunks(argv.slice(blobAt + 1));
-  return storeModel(c, argv, { backend, device, tag, batchsize, minbatchsize, minbatchtimeout, blob });
+  return storeModel(c, argv, { backend, device, tag, batchsize, minbatchsize, minbatchtimeout, inputs, outputs, blob });
 }
 
 /** The model bytes: all the arguments after BLOB, in a buffer of their own (one big argument already is). */
@@ -214,7 +221,7 @@ function joinChunks(chunks: Buffer[]): Buffer {
 
 // ------------------------------------------------------------------------------------------ MODELGET / DEL
 
-function modelOf(c: Client, key: string): Model {
+export function modelOf(c: Client, key: string): Model {
   const v = readValue<ModelValue>(c, key, MODEL_TYPE);
   if (v === undefined) throw new CommandError(AiErr.modelKeyEmpty);
   return v.value;
@@ -278,7 +285,7 @@ interface ExecuteArgs {
 }
 
 /** A count after INPUTS/OUTPUTS, checked as RedisAI's parser (spec §2.5 steps 4 and 5). */
-function executeCount(b: Buffer | undefined, expected: number, inputs: boolean): number {
+export function executeCount(b: Buffer | undefined, expected: number, inputs: boolean): number {
   let n: number;
   try {
     if (b === undefined) throw new Error();
@@ -348,7 +355,7 @@ function checkOutputKeys(c: Client, keys: string[]): void {
 }
 
 /** A backend output (bytes it handed over) as a keyspace tensor, without copying fixed-size data. */
-function outputTensor(o: BackendTensor): Tensor {
+export function outputTensor(o: BackendTensor): Tensor {
   const data = Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength);
   if (o.dtype !== 'STRING') return { dtype: o.dtype, shape: o.shape, data };
   if (tensorLength(o.shape) === 0) return zeroTensor(DTYPES.STRING, o.shape);
@@ -356,7 +363,7 @@ function outputTensor(o: BackendTensor): Tensor {
 }
 
 /** AI.TENSORSET <key> <DTYPE> <dims...> BLOB <data>: how a written output reaches replicas and the AOF. */
-function tensorSetArgv(key: string, t: Tensor): Buffer[] {
+export function tensorSetArgv(key: string, t: Tensor): Buffer[] {
   return [
     Buffer.from('AI.TENSORSET'),
     Buffer.from(key, 'latin1'),
@@ -491,6 +498,7 @@ function aiinfo(c: Client, argv: Buffer[]): void {
   if (argv.length < 2 || argv.length > 3) wrongArity(argv);
   const key = str(argv[1]);
   const v = c.db.lookup(key);
+  if (v?.type === 'AI_SCRIPT') return (require('./script-commands') as typeof import('./script-commands')).scriptInfo(c, argv);
   if (v === undefined || v.type !== MODEL_TYPE) throw new CommandError(AiErr.noRunInfo);
   const m = (v as ModelValue).value;
   if (argv.length === 3 && upper(argv[2]) === 'RESETSTAT') {
