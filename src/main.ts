@@ -3,8 +3,13 @@
 import * as fs from 'node:fs';
 import { Config, ConfigError, parseCommandLine } from './node/config';
 import { Server } from './node/server';
+import { checkAof } from './persistence/check-aof';
 
 async function main(): Promise<void> {
+  if (process.argv[2] === '--check-aof') {
+    // inferdb --check-aof [--fix] <manifest|file>: checks (and repairs) an append-only file, then exits
+    process.exit(checkAof(process.argv.slice(3)));
+  }
   const config = new Config();
   try {
     parseCommandLine(process.argv.slice(2), config);
@@ -20,7 +25,16 @@ async function main(): Promise<void> {
   process.chdir(dir);
   const server = new Server(config);
   server.onShutdown = () => process.exit(0);
-  const stop = () => server.shutdown();
+  // as Redis on SIGTERM: the log is synced and, with save points, the snapshot saved before exiting
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void server.persistence.prepareShutdown('default').then((ok) => {
+      if (ok) server.shutdown();
+      else stopping = false;
+    });
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   try {

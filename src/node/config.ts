@@ -92,6 +92,17 @@ export const PARAMS: Param[] = [
   P('appendonly', 'bool', 'no', true),
   P('appendfilename', 'string', 'appendonly.aof', false),
   P('appendfsync', 'enum', 'everysec', true, { values: ['everysec', 'always', 'no'] }),
+  // persistence (src/persistence): the AOF's folder (inside dir), what to do with a truncated log tail,
+  // automatic rewrites; rdbcompression / rdbchecksum / aof-use-rdb-preamble are accepted and reported
+  // (snapshots always carry a checksum and are not compressed; an AOF base is always a snapshot)
+  P('appenddirname', 'string', 'appendonlydir', false, { validate: (v) => (v.includes('/') || v === '' ? 'appenddirname can\'t be a path, just a dirname' : null) }),
+  P('aof-load-truncated', 'bool', 'yes', true),
+  P('stop-writes-on-bgsave-error', 'bool', 'yes', true),
+  P('aof-use-rdb-preamble', 'bool', 'yes', true),
+  P('auto-aof-rewrite-percentage', 'int', '100', true, { min: 0n, max: INT_MAX }),
+  P('auto-aof-rewrite-min-size', 'memory', '67108864', true, { min: 0n, max: LLONG_MAX }),
+  P('rdbcompression', 'bool', 'yes', true),
+  P('rdbchecksum', 'bool', 'yes', false),
   P('replicaof', 'list', '', false, { aliases: ['slaveof'] }),
   P('replica-read-only', 'bool', 'yes', true, { aliases: ['slave-read-only'] }),
   P('replica-priority', 'int', '100', true, { aliases: ['slave-priority'], min: 0n, max: INT_MAX }),

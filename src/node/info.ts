@@ -117,18 +117,7 @@ export function registerCoreSections(info: InfoSections, server: Server): void {
       ['external_memory', m.external],
     ];
   });
-  info.register('persistence', 'Persistence', () => [
-    ['loading', 0],
-    ['async_loading', 0],
-    ['rdb_changes_since_last_save', server.dirtySinceSave],
-    ['rdb_bgsave_in_progress', 0],
-    ['rdb_last_save_time', Math.floor(started / 1000)],
-    ['rdb_last_bgsave_status', 'ok'],
-    ['aof_enabled', server.config.getBool('appendonly') ? 1 : 0],
-    ['aof_rewrite_in_progress', 0],
-    ['aof_last_bgrewrite_status', 'ok'],
-    ['aof_last_write_status', 'ok'],
-  ]);
+  info.register('persistence', 'Persistence', () => server.persistence.infoFields());
   info.register('stats', 'Stats', () => {
     const s = server.stats;
     const samples = s.opsSamples;

@@ -3,7 +3,7 @@
 // (copy-on-write) and keyspace events, have one funnel to hook.
 
 import { CommandError, Err } from './errors';
-import type { ListDeque } from './commands/t_list';
+import { ListDeque } from './commands/t_list';
 
 export type ValueType = 'string' | 'list' | 'hash' | 'set' | string;
 
@@ -43,6 +43,10 @@ export class Database {
   /** absolute unix time in ms for keys that have a TTL */
   readonly expires = new Map<string, number>();
   private expireCursor: Iterator<[string, number]> | null = null;
+  /** snapshots being written from a view of this database (copy-on-write is on while > 0) */
+  private snapshotViews = 0;
+  /** values already copied (or made) since the newest view was taken: safe to change in place */
+  private cowOwned: WeakSet<Value> | null = null;
 
   constructor(
     readonly id: number,
@@ -81,11 +85,38 @@ export class Database {
     return v as T | undefined;
   }
 
-  /** As get, for a value the caller is about to change in place; marks the key modified. */
+  /**
+   * As get, for a value the caller is about to change in place; marks the key modified. While a snapshot is
+   * being written, a list / hash / set it may still read is copied first (copy-on-write), so the snapshot
+   * keeps the value as it was when its view was taken.
+   */
   getForWrite<T extends Value>(key: string, type: T['type']): T | undefined {
-    const v = this.get<T>(key, type);
-    if (v !== undefined) this.hooks.keyModified(this, key);
+    let v = this.get<T>(key, type);
+    if (v === undefined) return v;
+    if (this.cowOwned !== null && !this.cowOwned.has(v)) {
+      const copy = cowCopy(v);
+      if (copy !== v) {
+        this.map.set(key, copy);
+        this.cowOwned.add(copy);
+        v = copy as T;
+      }
+    }
+    this.hooks.keyModified(this, key);
     return v;
+  }
+
+  /**
+   * A consistent view for a snapshot: copies of the key and expiry maps (values are shared; strings, tensors
+   * and models are replaced on write, never changed, and getForWrite copies the others). endSnapshot() when done.
+   */
+  beginSnapshot(): { map: Map<string, Value>; expires: Map<string, number> } {
+    this.snapshotViews++;
+    this.cowOwned = new WeakSet();
+    return { map: new Map(this.map), expires: new Map(this.expires) };
+  }
+
+  endSnapshot(): void {
+    if (this.snapshotViews > 0 && --this.snapshotViews === 0) this.cowOwned = null;
   }
 
   /** Stores a value. Clears the TTL unless keepTtl. */
@@ -189,4 +220,24 @@ export class Database {
       avgTtl: this.expires.size ? Math.round(sum / this.expires.size) : 0,
     };
   }
+}
+
+/**
+ * Copy functions of the value types that commands change in place (a snapshot being written must not see those
+ * changes): lists, hashes and sets here; other such types register theirs (registerCopyOnWrite, or a value
+ * codec's `copy`, src/persistence/codecs.ts). Types without one are replaced on write, never changed.
+ */
+const cowCopies = new Map<string, (v: Value) => Value>([
+  ['list', (v) => ({ type: 'list', value: ListDeque.from((v as ListValue).value.toArray()) })],
+  ['hash', (v) => ({ type: 'hash', value: new Map((v as HashValue).value) })],
+  ['set', (v) => ({ type: 'set', value: new Set((v as SetValue).value) })],
+]);
+
+export function registerCopyOnWrite(type: string, copy: (v: Value) => Value): void {
+  cowCopies.set(type, copy);
+}
+
+function cowCopy(v: Value): Value {
+  const copy = cowCopies.get(v.type);
+  return copy ? copy(v) : v;
 }

@@ -16,8 +16,19 @@ import { SlowLog } from './slowlog';
 import { allCommands } from './commands';
 import { InfoSections, registerCoreSections } from './info';
 import { registerAiInfo } from '../ai/info';
+import { Persistence } from '../persistence';
 
 export type PropagationListener = (db: number, argv: Buffer[]) => void;
+
+/** Holds replies back until what they acknowledge is durable (persistence, appendfsync always). */
+export interface ReplyGate {
+  /** called once before the replies of an event-loop turn are written */
+  beforeReplies(): void;
+  /** true when a reply leaving now must wait (then given to defer) */
+  mustHold(): boolean;
+  /** calls `deliver` once what the replies so far acknowledge is durable */
+  defer(deliver: () => void): void;
+}
 
 export interface ServerStats {
   startTime: number;
@@ -70,6 +81,11 @@ export class Server {
   /** ports actually bound (useful with --port 0) */
   boundPort = 0;
   shuttingDown = false;
+  /** true while the data set loads: commands without the loading flag get -LOADING */
+  loading = false;
+  replyGate: ReplyGate | null = null;
+  /** snapshots, the append-only log and loading at start-up (src/persistence) */
+  readonly persistence: Persistence;
 
   constructor(config: Config) {
     this.config = config;
@@ -101,6 +117,7 @@ export class Server {
     };
     registerCoreSections(this.info, this);
     registerAiInfo(this.info, this);
+    this.persistence = new Persistence(this);
   }
 
   shutdown(): void {
@@ -136,6 +153,8 @@ export class Server {
       this.boundPort = (srv.address() as net.AddressInfo).port;
       this.listeners.push(srv);
     }
+    // the data set is loaded before "Ready": clients that connect meanwhile get -LOADING
+    await this.persistence.loadAtStartup();
     const hz = Math.max(1, Math.min(500, this.config.getInt('hz')));
     this.cron = setInterval(() => this.serverCron(), Math.floor(1000 / hz));
     this.cron.unref();
@@ -214,6 +233,11 @@ export class Server {
     }
     if (!cmd.arityOk(argv.length)) return this.reject(c, cmd, Err.wrongArity(cmd.fullName));
     if (!c.authenticated && !cmd.has('no-auth')) return this.reject(c, cmd, Err.noAuth);
+    if (this.loading && !cmd.has('loading')) return this.reject(c, cmd, 'LOADING Redis is loading the dataset in memory');
+    if (cmd.isWrite) {
+      const misconf = this.persistence.writeDeniedReason();
+      if (misconf) return this.reject(c, cmd, misconf);
+    }
     if (c.inPubSubContext && c.out.proto === 2 && !cmd.has('allowed-in-subscribe')) {
       return this.reject(c, cmd, Err.pubsubContext(cmd.fullName));
     }
@@ -400,6 +424,7 @@ export class Server {
 
   private flushAll(): void {
     this.flushScheduled = false;
+    this.replyGate?.beforeReplies();
     const clients = [...this.pendingFlush];
     this.pendingFlush.clear();
     for (const c of clients) this.flush(c);
@@ -414,6 +439,13 @@ export class Server {
   private flush(c: Client): void {
     if (c.closed) return;
     const data = c.out.take();
+    // appendfsync always: the replies go once the log records they acknowledge are on disk
+    if (this.replyGate !== null && this.replyGate.mustHold()) return this.replyGate.defer(() => this.deliver(c, data));
+    this.deliver(c, data);
+  }
+
+  private deliver(c: Client, data: Buffer | null): void {
+    if (c.closed) return;
     if (data) {
       this.stats.netOutputBytes += data.length;
       c.socket.write(data);
@@ -477,6 +509,7 @@ export class Server {
       }
     }
     for (const c of this.clients.values()) if (c.softLimitSince > 0) this.enforceOutputLimits(c);
+    this.persistence.cron(now);
     const s = this.stats.lastOpsSample;
     if (now - s.at >= 100) {
       const ops = ((this.stats.commandsProcessed - s.count) * 1000) / (now - s.at);

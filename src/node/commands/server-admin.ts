@@ -1,4 +1,5 @@
-// Server commands: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB/FLUSHALL, TIME, SLOWLOG, SHUTDOWN, DEBUG.
+// Server commands: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB/FLUSHALL, TIME, SLOWLOG, SHUTDOWN, DEBUG, and the
+// persistence commands SAVE, BGSAVE, LASTSAVE, BGREWRITEAOF (the work is in src/persistence).
 
 import type { Command, CommandDef, CommandFlag } from '../command-table';
 import type { Client } from '../client';
@@ -88,14 +89,60 @@ function resolve(c: Client, name: string): Command | undefined {
   return cmd.subcommands?.get(sub);
 }
 
-function shutdown(c: Client, argv: Buffer[]): void {
+function shutdown(c: Client, argv: Buffer[]): Promise<void> {
+  let mode: 'save' | 'nosave' | 'default' = 'default';
+  let force = false;
   for (let i = 1; i < argv.length; i++) {
     const o = lower(argv[i]);
     if (!['nosave', 'save', 'now', 'force', 'abort'].includes(o)) syntaxError();
     if (o === 'abort') throw new CommandError('ERR No shutdown in progress.');
+    if (o === 'nosave' || o === 'save') {
+      if (mode !== 'default' && mode !== o) syntaxError();
+      mode = o;
+    }
+    if (o === 'force') force = true;
   }
   c.server.log('warning', 'User requested shutdown...');
-  c.server.shutdown();
+  // as Redis: the log is synced, and the snapshot saved with SAVE or when save points are set
+  return c.server.persistence.prepareShutdown(mode).then((ok) => {
+    if (!ok && !force) throw new CommandError('ERR Errors trying to SHUTDOWN. Check logs.');
+    c.server.shutdown();
+  });
+}
+
+/** SAVE: writes the snapshot and replies when it is on disk (other clients are served meanwhile). */
+function save(c: Client): Promise<void> | void {
+  const p = c.server.persistence;
+  if (p.bgsaveInProgress) throw new CommandError('ERR Background save already in progress');
+  return p.saveSnapshot().then(
+    () => void c.out.ok(),
+    (e: Error) => {
+      c.server.log('warning', `Failed saving the DB: ${e.message}`);
+      throw new CommandError('ERR');
+    },
+  );
+}
+
+function bgsave(c: Client, argv: Buffer[]): void {
+  let schedule = false;
+  if (argv.length > 2) syntaxError();
+  if (argv.length === 2) {
+    if (lower(argv[1]) !== 'schedule') syntaxError();
+    schedule = true;
+  }
+  switch (c.server.persistence.startBgsave(schedule)) {
+    case 'started':
+      return void c.out.simple('Background saving started');
+    case 'scheduled':
+      return void c.out.simple('Background saving scheduled');
+    case 'in-progress':
+      // as Redis, even with SCHEDULE
+      throw new CommandError('ERR Background save already in progress');
+    case 'busy':
+      throw new CommandError(
+        "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+      );
+  }
 }
 
 /**
@@ -216,6 +263,7 @@ export const serverCommands: CommandDef[] = [
       db.clear();
     }
     c.server.markDirty(n);
+    c.server.persistence.afterFlushAll();
     c.out.ok();
   }, 'server', ['keyspace', 'dangerous']),
   admin('time', 1, ['loading', 'stale', 'fast'], (c) => {
@@ -223,6 +271,14 @@ export const serverCommands: CommandDef[] = [
     c.out.array(2).bulk(String(us / 1000000n)).bulk(String(us % 1000000n));
   }),
   admin('shutdown', -1, ['admin', 'noscript', 'loading', 'stale', 'no-multi', 'allow-busy'], shutdown),
+  admin('save', 1, ['admin', 'noscript', 'no-multi'], save),
+  admin('bgsave', -1, ['admin', 'noscript'], bgsave),
+  admin('lastsave', 1, ['loading', 'stale', 'fast'], (c) => void c.out.int(Math.floor(c.server.persistence.lastSaveMs / 1000)), 'server', ['admin', 'dangerous']),
+  admin('bgrewriteaof', 1, ['admin', 'noscript'], (c) => {
+    const r = c.server.persistence.aof.requestRewrite();
+    if (!r.ok) throw new CommandError(r.message);
+    c.out.simple(r.message);
+  }),
   {
     name: 'slowlog',
     arity: -2,
@@ -370,6 +426,22 @@ export const serverCommands: CommandDef[] = [
       if (sub === 'set-active-expire' && argv.length === 3) {
         // as Redis (atoi): anything that does not start with a non-zero number turns it off
         c.server.activeExpireEnabled = (parseInt(str(argv[2]), 10) || 0) !== 0;
+        return void c.out.ok();
+      }
+      if (sub === 'reload' && argv.length === 2) {
+        // save, empty, load back (models are rebuilt in their backends); -LOADING for others meanwhile
+        return c.server.persistence.debugReload().then(
+          () => void c.out.ok(),
+          (e: Error) => {
+            throw new CommandError(`ERR Error trying to reload the dataset: ${e.message}`);
+          },
+        );
+      }
+      if (sub === 'aof-sync-mode' && argv.length === 3) {
+        // how appendfsync always syncs: auto (inline while syncs are cheap), inline, background (group commit)
+        const mode = lower(argv[2]);
+        if (mode !== 'auto' && mode !== 'inline' && mode !== 'background') syntaxError();
+        c.server.persistence.aof.syncMode = mode;
         return void c.out.ok();
       }
       if (sub === 'object' && argv.length === 3) {
