@@ -17,6 +17,7 @@ import { allCommands } from './commands';
 import { InfoSections, registerCoreSections } from './info';
 import { registerAiInfo } from '../ai/info';
 import { Persistence } from '../persistence';
+import { Replication } from '../replication/replication';
 
 export type PropagationListener = (db: number, argv: Buffer[]) => void;
 
@@ -86,6 +87,8 @@ export class Server {
   replyGate: ReplyGate | null = null;
   /** snapshots, the append-only log and loading at start-up (src/persistence) */
   readonly persistence: Persistence;
+  /** role, replication stream, backlog, link to the master (src/replication) */
+  readonly replication: Replication;
 
   constructor(config: Config) {
     this.config = config;
@@ -118,6 +121,8 @@ export class Server {
     registerCoreSections(this.info, this);
     registerAiInfo(this.info, this);
     this.persistence = new Persistence(this);
+    this.replication = new Replication(this);
+    this.info.register('replication', 'Replication', () => this.replication.infoFields());
   }
 
   shutdown(): void {
@@ -155,6 +160,8 @@ export class Server {
     }
     // the data set is loaded before "Ready": clients that connect meanwhile get -LOADING
     await this.persistence.loadAtStartup();
+    const replicaof = this.config.get('replicaof').split(' ').filter(Boolean);
+    if (replicaof.length === 2) this.replication.replicaOf(replicaof[0], Number(replicaof[1]));
     const hz = Math.max(1, Math.min(500, this.config.getInt('hz')));
     this.cron = setInterval(() => this.serverCron(), Math.floor(1000 / hz));
     this.cron.unref();
@@ -165,6 +172,7 @@ export class Server {
   async close(): Promise<void> {
     this.shuttingDown = true;
     if (this.cron) clearInterval(this.cron);
+    this.replication.close();
     for (const c of [...this.clients.values()]) c.close();
     await Promise.all(this.listeners.map((l) => new Promise((r) => l.close(r))));
     this.listeners = [];
@@ -214,6 +222,7 @@ export class Server {
     this.pendingFlush.delete(c);
     this.pubsub.removeClient(c);
     this.unwatchAll(c);
+    this.replication.clientClosed(c);
   }
 
   // ---------------------------------------------------------------- dispatch
@@ -237,6 +246,10 @@ export class Server {
     if (cmd.isWrite) {
       const misconf = this.persistence.writeDeniedReason();
       if (misconf) return this.reject(c, cmd, misconf);
+    }
+    if (cmd.isWrite) {
+      const refused = this.replication.refuseWrite(c, cmd);
+      if (refused) return this.reject(c, cmd, refused);
     }
     if (c.inPubSubContext && c.out.proto === 2 && !cmd.has('allowed-in-subscribe')) {
       return this.reject(c, cmd, Err.pubsubContext(cmd.fullName));
@@ -374,7 +387,7 @@ export class Server {
 
   /** What HELLO and INFO report about this node's role (replication and cluster fill this in later). */
   roleInfo(): { mode: 'standalone' | 'cluster'; role: 'master' | 'replica' } {
-    return { mode: 'standalone', role: 'master' };
+    return { mode: 'standalone', role: this.replication?.role ?? 'master' };
   }
 
   // ---------------------------------------------------------------- WATCH
@@ -501,7 +514,8 @@ export class Server {
 
   private serverCron(): void {
     const now = Date.now();
-    if (this.activeExpireEnabled) for (const db of this.dbs) if (db.expires.size > 0) db.activeExpire(5);
+    // replicas do not expire keys themselves: their master's DELs do
+    if (this.activeExpireEnabled && this.replication.role === 'master') for (const db of this.dbs) if (db.expires.size > 0) db.activeExpire(5);
     const timeout = this.config.getInt('timeout');
     if (timeout > 0) {
       for (const c of this.clients.values()) {

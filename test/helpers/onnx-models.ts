@@ -56,3 +56,23 @@ export function slowInput(n: number): Buffer {
   for (let i = 0; i < n * n; i++) b.writeFloatLE(v, i * 4);
   return b;
 }
+/**
+ * Y = X · W with W a constant [k, m] initializer (W[i] = ((i % 97) - 48) / 4096): a model of about 4·k·m bytes,
+ * for tests that move big models around. Input X float [1, k], output Y float [1, m].
+ */
+export function weightedMatMul(k: number, m: number): Buffer {
+  const w = Buffer.alloc(k * m * 4);
+  for (let i = 0; i < k * m; i++) w.writeFloatLE(((i % 97) - 48) / 4096, i * 4);
+  // TensorProto: dims=1, data_type=2 (FLOAT=1), name=8, raw_data=9
+  const init = Buffer.concat([fieldVarint(1, k), fieldVarint(1, m), fieldVarint(2, 1), fieldBytes(8, 'W'), fieldBytes(9, w)]);
+  const node = fieldBytes(1, Buffer.concat([fieldBytes(1, 'X'), fieldBytes(1, 'W'), fieldBytes(2, 'Y'), fieldBytes(4, 'MatMul')]));
+  const graph = Buffer.concat([
+    node,
+    fieldBytes(2, 'weighted'),
+    fieldBytes(5, init),
+    fieldBytes(11, valueInfo('X', ['1', String(k)])),
+    fieldBytes(12, valueInfo('Y', ['1', String(m)])),
+  ]);
+  const opset = Buffer.concat([fieldBytes(1, ''), fieldVarint(2, 13)]);
+  return Buffer.concat([fieldVarint(1, 7), fieldBytes(8, opset), fieldBytes(7, graph)]);
+}

@@ -11,6 +11,7 @@ import { transactionCommands } from './transactions';
 import { pubsubCommands } from './pubsub';
 import { serverCommands } from './server-admin';
 import { aiCommands } from '../../ai/commands';
+import { replicationCommands } from '../../replication/commands';
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -23,4 +24,5 @@ export const allCommands: CommandDef[] = [
   ...transactionCommands,
   ...pubsubCommands,
   ...aiCommands,
+  ...replicationCommands,
 ];

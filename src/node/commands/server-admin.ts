@@ -1,6 +1,7 @@
 // Server commands: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB/FLUSHALL, TIME, SLOWLOG, SHUTDOWN, DEBUG, and the
 // persistence commands SAVE, BGSAVE, LASTSAVE, BGREWRITEAOF (the work is in src/persistence).
 
+import { datasetDigest, valueDigest } from '../digest';
 import type { Command, CommandDef, CommandFlag } from '../command-table';
 import type { Client } from '../client';
 import { ConfigError } from '../config';
@@ -436,6 +437,12 @@ export const serverCommands: CommandDef[] = [
             throw new CommandError(`ERR Error trying to reload the dataset: ${e.message}`);
           },
         );
+      }
+      if (sub === 'digest' && argv.length === 2) return void c.out.simple(datasetDigest(c.server.dbs));
+      if (sub === 'digest-value') {
+        c.out.array(argv.length - 2);
+        for (const k of argv.slice(2)) c.out.simple(valueDigest(c.db.lookup(str(k))).toString('hex'));
+        return;
       }
       if (sub === 'aof-sync-mode' && argv.length === 3) {
         // how appendfsync always syncs: auto (inline while syncs are cheap), inline, background (group commit)
