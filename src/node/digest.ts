@@ -7,6 +7,7 @@ import * as crypto from 'node:crypto';
 import { pack } from 'msgpackr';
 import type { Database, Value } from './keyspace';
 import type { ListDeque } from './commands/t_list';
+import type { ZSet } from './zset/skiplist';
 import { valueCodec } from '../persistence/codecs';
 
 const ZERO = '0'.repeat(40);
@@ -40,6 +41,15 @@ export function valueDigest(v: Value | undefined): Buffer {
     case 'set':
       for (const m of [...(v.value as Set<string>)].sort()) lengthPrefixed(h, m);
       break;
+    case 'zset': {
+      const score = Buffer.allocUnsafe(8);
+      for (const [m, s] of [...(v.value as ZSet).dict].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        lengthPrefixed(h, m);
+        score.writeDoubleLE(s);
+        h.update(score);
+      }
+      break;
+    }
     default: {
       // other types (tensors, models, scripts ...) through their snapshot codec: the bytes they persist
       const codec = valueCodec(v.type);

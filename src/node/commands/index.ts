@@ -7,6 +7,7 @@ import { stringCommands } from './t_string';
 import { listCommands } from './t_list';
 import { hashCommands } from './t_hash';
 import { setCommands } from './t_set';
+import { zsetCommands } from './t_zset';
 import { transactionCommands } from './transactions';
 import { pubsubCommands } from './pubsub';
 import { serverCommands } from './server-admin';
@@ -21,6 +22,7 @@ export const allCommands: CommandDef[] = [
   ...listCommands,
   ...hashCommands,
   ...setCommands,
+  ...zsetCommands,
   ...transactionCommands,
   ...pubsubCommands,
   ...aiCommands,
