@@ -11,7 +11,7 @@ import type { Server } from '../node/server';
 import { Client } from '../node/client';
 import type { Value } from '../node/keyspace';
 import { Aof } from './aof';
-import { PersistenceError, readSnapshot, writeEmptySnapshotSync, writeSnapshot, type DbView } from './snapshot';
+import { PersistenceError, readSnapshot, snapshotHeader, writeEmptySnapshotSync, writeSnapshot, type DbView } from './snapshot';
 import type { LogCommand } from './resp-log';
 import './ai-codecs';
 
@@ -151,6 +151,8 @@ export class Persistence {
       throw new PersistenceError(`Fatal error loading the DB ${path}: ${(e as Error).message}`, path, 0);
     }
     await this.loadSnapshotBuffer(buf, path);
+    const h = snapshotHeader(buf);
+    if (typeof h.replId === 'string' && typeof h.replOffset === 'number') this.server.replication?.restoreHistory(h.replId, h.replOffset);
     return true;
   }
 
@@ -285,7 +287,10 @@ export class Persistence {
     this.saveKeysTotal = view.dbs.reduce((n, d) => n + d.map.size, 0);
     this.saveKeysProcessed = 0;
     try {
-      await writeSnapshot(path, view.dbs, {}, (k) => (this.saveKeysProcessed = k), () => generation === this.flushGeneration);
+      // the replication history of this instant: a restart continues it with a partial resync (as Redis's
+      // repl-id / repl-offset aux fields)
+      const meta = this.server.replication?.historyForSnapshot() ?? {};
+      await writeSnapshot(path, view.dbs, meta, (k) => (this.saveKeysProcessed = k), () => generation === this.flushGeneration);
       this.server.dirtySinceSave = Math.max(0, this.server.dirtySinceSave - dirtyAtStart);
       this.lastSaveMs = Date.now();
       this.lastBgsaveStatus = 'ok';

@@ -241,6 +241,13 @@ function checkDigest(buf: Buffer, file: string, digest: Buffer): void {
   }
 }
 
+/** The header fields of a verified snapshot (server, ctime, and what the writer added: replication history). */
+export function snapshotHeader(buf: Buffer): Record<string, unknown> {
+  const n = buf.readUInt32LE(10);
+  const h = unpackr.unpack(buf.subarray(14, 14 + n)) as unknown;
+  return h !== null && typeof h === 'object' ? (h as Record<string, unknown>) : {};
+}
+
 /** Called for each decoded key; `value` may be a promise (a model being rebuilt). */
 export type KeySink = (db: number, key: string, value: Value | Promise<Value>, expireAt: number) => void;
 

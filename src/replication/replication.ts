@@ -331,6 +331,22 @@ export class Replication {
     }
   }
 
+  /** What a snapshot records of the replication history (nothing before there is one). */
+  historyForSnapshot(): { replId: string; replOffset: number } | Record<string, never> {
+    return this.backlog ? { replId: this.replid, replOffset: this.offset } : {};
+  }
+
+  /**
+   * Start-up from a snapshot that recorded a history: this node continues it, so that its master (or its
+   * replicas) can resume with a partial resync instead of a full one.
+   */
+  restoreHistory(replid: string, offset: number): void {
+    this.replid = replid;
+    this.offset = offset;
+    this.backlog = new Backlog(this.server.config.getInt('repl-backlog-size'), offset);
+    this.server.log('notice', `Restored the replication ID and offset from the snapshot: ${replid}:${offset}`);
+  }
+
   // ------------------------------------------------------------------------------------ role changes
 
   /** REPLICAOF host port. false when already replicating from there. */

@@ -4,6 +4,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type Redis from 'ioredis';
 import { startServer, type TestServer } from '../helpers/server';
@@ -11,6 +12,10 @@ import { weightedMatMul } from '../helpers/onnx-models';
 
 const DATA = process.env.INFERDB_TESTDATA ?? path.resolve(__dirname, '../../../shared/testdata/redisai');
 const linearIris = fs.readFileSync(path.join(DATA, 'linear_iris.onnx'));
+
+const ADD_SCRIPT = `def add(tensors: List[Tensor], keys: List[str], args: List[str]):
+    return tensors[0] + tensors[1]
+`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -100,6 +105,7 @@ describe('replication', () => {
     // data written before the replicas attach reaches them by full sync
     await master.set('before', 'sync');
     await master.call('AI.MODELSTORE', 'iris', 'ONNX', 'CPU', 'TAG', 'v1', 'BLOB', linearIris);
+    await master.call('AI.SCRIPTSTORE', 'addsc', 'CPU', 'ENTRY_POINTS', 1, 'add', 'SOURCE', ADD_SCRIPT);
     const [a, b] = [r1.client(), r2.client()];
     expect(await a.call('REPLICAOF', '127.0.0.1', String(m.port))).toBe('OK');
     expect(await b.call('REPLICAOF', '127.0.0.1', String(m.port))).toBe('OK');
@@ -131,7 +137,12 @@ describe('replication', () => {
           await master.call('AI.TENSORSET', `t:${k}`, 'FLOAT', 1, 4, 'VALUES', i, 3.5, 1.4, 0.2);
           break;
         case 6:
+          // executes, scripts and DAGs arrive on replicas as the tensors they wrote
           await master.call('AI.MODELEXECUTE', 'iris', 'INPUTS', 1, `t:${k}`, 'OUTPUTS', 1, `o:${k}`).catch(() => undefined);
+          await master.call('AI.SCRIPTEXECUTE', 'addsc', 'add', 'INPUTS', 2, `t:${k}`, `t:${k}`, 'OUTPUTS', 1, `d:${k}`).catch(() => undefined);
+          await master
+            .call('AI.DAGEXECUTE', 'LOAD', 1, `t:${k}`, 'PERSIST', 1, `g:${k}`, '|>', 'AI.MODELEXECUTE', 'iris', 'INPUTS', 1, `t:${k}`, 'OUTPUTS', 1, `g:${k}`)
+            .catch(() => undefined);
           break;
         case 7:
           await master.expire(`h:${k}`, 1000);
@@ -145,6 +156,8 @@ describe('replication', () => {
     await synced(master, b);
     const want = await dump(master);
     expect(want.length).toBeGreaterThan(1000);
+    expect(want).toContain('"d:k'); // script outputs
+    expect(want).toContain('"g:k'); // DAG outputs
     expect(await dump(a)).toBe(want);
     expect(await dump(b)).toBe(want);
     // DEBUG DIGEST: one fingerprint of the whole data set, order-independent
@@ -163,6 +176,14 @@ describe('replication', () => {
     const stats = (await a.call('AI.INFO', 'iris')) as unknown[];
     expect(stats[stats.indexOf('calls') + 1]).toBe(0);
     await expect(a.set('x', '1')).rejects.toThrow("READONLY You can't write against a read only replica.");
+    // a read-only DAG runs on the replica (its own session of the model) and answers what the master answers
+    const dag = ['AI.DAGEXECUTE_RO', 'LOAD', 1, 't:k1', '|>', 'AI.MODELEXECUTE', 'iris', 'INPUTS', 1, 't:k1', 'OUTPUTS', 1, 'y', '|>', 'AI.TENSORGET', 'y', 'VALUES'];
+    await master.call('AI.TENSORSET', 't:k1', 'FLOAT', 1, 4, 'VALUES', 5.1, 3.5, 1.4, 0.2);
+    await synced(master, a);
+    const onReplica = (await a.call(...(dag as [string, ...(string | number)[]]))) as unknown[];
+    expect(onReplica).toEqual(await master.call(...(dag as [string, ...(string | number)[]])));
+    expect(onReplica[0]).toBe('OK');
+    await expect(a.call('AI.DAGEXECUTE', 'LOAD', 1, 't:k1', 'PERSIST', 1, 'y', '|>', 'AI.MODELEXECUTE', 'iris', 'INPUTS', 1, 't:k1', 'OUTPUTS', 1, 'y')).rejects.toThrow(/READONLY/);
     // INFO and ROLE look like Redis's
     const mi = await replInfo(master);
     expect(mi.role).toBe('master');
@@ -208,6 +229,33 @@ describe('replication', () => {
     expect(r.output()).toMatch(/Successful partial resynchronization with master/);
     expect(m.output()).toMatch(/Partial resynchronization request from 127\.0\.0\.1:\d+ accepted/);
     expect(r.output().match(/Full resync from master/g)).toHaveLength(1);
+  });
+
+  it('a replica restarted from its snapshot continues with a partial resync', async () => {
+    const m = await start();
+    const master = m.client();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferdb-replica-'));
+    try {
+      let r = await startServer(['--replicaof', '127.0.0.1', String(m.port)], { dir });
+      let replica = r.client();
+      for (let i = 0; i < 20; i++) await master.set(`k${i}`, `v${i}`);
+      await synced(master, replica);
+      const exited = new Promise((res) => r.proc.once('exit', res));
+      await replica.call('SHUTDOWN', 'SAVE').catch(() => undefined); // saves the data set with its replication id and offset
+      await exited;
+      await r.stop();
+      for (let i = 20; i < 40; i++) await master.set(`k${i}`, `v${i}`); // written while it is down
+      r = await startServer(['--replicaof', '127.0.0.1', String(m.port)], { dir });
+      servers.push(r);
+      replica = r.client();
+      await synced(master, replica);
+      expect(await replica.get('k39')).toBe('v39');
+      expect(r.output()).toMatch(/Restored the replication ID and offset from the snapshot/);
+      expect(r.output()).toMatch(/Successful partial resynchronization with master/);
+      expect(r.output()).not.toMatch(/Full resync from master/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('promotion keeps the old id as replid2: the other replica continues partially; chains pass the stream on', async () => {
