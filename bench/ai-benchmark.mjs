@@ -499,6 +499,62 @@ async function main() {
   closeAll([admin]);
   const uptimeEnd = tryExec('uptime', []);
 
+  // ------------------------------------------------------------------ 5. TORCH model and script vs the addon in-process
+  {
+    const addonPath = path.join(ROOT, 'native', 'torch', 'build', 'Release', 'inferdb_torch.node');
+    if (!fs.existsSync(addonPath)) {
+      log('section 5 skipped: the TORCH addon is not built (apt-get install libtorch-dev, then npm install)');
+    } else {
+      const addon = require(addonPath);
+      addon.setThreads(1, 1);
+      const pt = file('pt-minimal.pt');
+      const ab = Buffer.from(Float32Array.from([2, 3, 2, 3]).buffer);
+      const SCRIPT = 'def add(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return tensors[0] + tensors[1]\n';
+      const tensor = () => ({ dtype: 'FLOAT', shape: [2, 2], data: new Uint8Array(ab) });
+      const mod = addon.loadModule(new Uint8Array(pt));
+      const scr = addon.compileScript(SCRIPT);
+      const inProcess = async (n, fn) => {
+        // the addon's calls are synchronous: "n clients" are n promise loops taking turns, as for ORT above
+        await loadLoop(n, 0.5, async () => fn());
+        return loadLoop(n, SECONDS, async () => fn());
+      };
+      const setup = client(oursPort);
+      await setup.call('AI.MODELSTORE', 'pt', 'TORCH', 'CPU', 'BLOB', pt);
+      await setup.call('AI.SCRIPTSTORE', 'sc', 'CPU', 'ENTRY_POINTS', 1, 'add', 'SOURCE', SCRIPT);
+      for (const [label, served, direct] of [
+        [
+          'MODELEXECUTE pt-minimal (TORCH, a + b of FLOAT [2,2])',
+          (c, i) => c.call('AI.MODELEXECUTE', 'pt', 'INPUTS', 2, `pt:a:${i}`, `pt:a:${i}`, 'OUTPUTS', 1, `pt:c:${i}`),
+          () => addon.runModule(mod.handle, [tensor(), tensor()]),
+        ],
+        [
+          'SCRIPTEXECUTE add (TorchScript, two FLOAT [2,2])',
+          (c, i) => c.call('AI.SCRIPTEXECUTE', 'sc', 'add', 'INPUTS', 2, `pt:a:${i}`, `pt:a:${i}`, 'OUTPUTS', 1, `pt:s:${i}`),
+          () => addon.runScript(scr, 'add', [tensor(), tensor()], [], [], -1),
+        ],
+      ]) {
+        for (const n of [1, 16]) {
+          const cs = Array.from({ length: n }, () => client(oursPort));
+          await Promise.all(cs.map((c, i) => c.call('AI.TENSORSET', `pt:a:${i}`, 'FLOAT', 2, 2, 'BLOB', ab)));
+          await loadLoop(n, 0.5, (i) => served(cs[i], i));
+          const got = await loadLoop(n, SECONDS, (i) => served(cs[i], i));
+          closeAll(cs);
+          const ref = await inProcess(n, direct);
+          addRow({
+            section: '5',
+            metric: `${label}, ${n} client${n > 1 ? 's' : ''}: ops/s (p50 / p99 ms)`,
+            value: `${fInt(got.rate)} (${f3(got.p50)} / ${f3(got.p99)})`,
+            reference: `addon in-process: ${fInt(ref.rate)} (${f3(ref.p50)} / ${f3(ref.p99)})`,
+            ratio: `${f2(got.rate / ref.rate)}x`,
+            target: 'none (informational)',
+            pass: undefined,
+          });
+        }
+      }
+      closeAll([setup]);
+    }
+  }
+
   // ------------------------------------------------------------------ report
   const table = [
     '| # | measurement | inferdb | reference | ratio | target | result |',
@@ -548,6 +604,8 @@ async function main() {
     '  loopback and the worker\'s own scheduling on a busy 2-core machine. The 25 MB model (MatMul, a 2560×2560',
     '  FLOAT initializer) is generated in the script and stored repeatedly during the window. With few pings in a',
     '  window the p99 is close to the max; the counts are in the table.',
+    '- Section 5: the TORCH backend through the server next to the same calls made in this process through the',
+    "  project's addon (native/torch, one intra-op thread); skipped when the addon is not built.",
     `- Section 4: 32 ioredis clients, each its own batch-1 input, model mnist_batched.onnx stored without batching`,
     `  and with BATCHSIZE ${BATCHSIZE} MINBATCHSIZE ${MINBATCHSIZE} MINBATCHTIMEOUT ${MINBATCHTIMEOUT}; the batched output is checked`,
     '  (argmax 1). Since runs are pipelined to the worker and ONNX runs on one thread, the unbatched case is twice',

@@ -15,6 +15,10 @@ const linearIris = fs.readFileSync(path.join(DATA, 'linear_iris.onnx'));
 
 const ADD_SCRIPT = `def add(tensors: List[Tensor], keys: List[str], args: List[str]):
     return tensors[0] + tensors[1]
+
+def count(tensors: List[Tensor], keys: List[str], args: List[str]):
+    redis.execute("INCRBY", keys[0], args[0])
+    return tensors[0]
 `;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -105,7 +109,7 @@ describe('replication', () => {
     // data written before the replicas attach reaches them by full sync
     await master.set('before', 'sync');
     await master.call('AI.MODELSTORE', 'iris', 'ONNX', 'CPU', 'TAG', 'v1', 'BLOB', linearIris);
-    await master.call('AI.SCRIPTSTORE', 'addsc', 'CPU', 'ENTRY_POINTS', 1, 'add', 'SOURCE', ADD_SCRIPT);
+    await master.call('AI.SCRIPTSTORE', 'addsc', 'CPU', 'ENTRY_POINTS', 2, 'add', 'count', 'SOURCE', ADD_SCRIPT);
     const [a, b] = [r1.client(), r2.client()];
     expect(await a.call('REPLICAOF', '127.0.0.1', String(m.port))).toBe('OK');
     expect(await b.call('REPLICAOF', '127.0.0.1', String(m.port))).toBe('OK');
@@ -140,6 +144,8 @@ describe('replication', () => {
           // executes, scripts and DAGs arrive on replicas as the tensors they wrote
           await master.call('AI.MODELEXECUTE', 'iris', 'INPUTS', 1, `t:${k}`, 'OUTPUTS', 1, `o:${k}`).catch(() => undefined);
           await master.call('AI.SCRIPTEXECUTE', 'addsc', 'add', 'INPUTS', 2, `t:${k}`, `t:${k}`, 'OUTPUTS', 1, `d:${k}`).catch(() => undefined);
+          // a script's redis.execute writes replicate like any command
+          await master.call('AI.SCRIPTEXECUTE', 'addsc', 'count', 'KEYS', 1, 'counted', 'INPUTS', 1, `t:${k}`, 'ARGS', 1, String(i), 'OUTPUTS', 1, `c:${k}`).catch(() => undefined);
           await master
             .call('AI.DAGEXECUTE', 'LOAD', 1, `t:${k}`, 'PERSIST', 1, `g:${k}`, '|>', 'AI.MODELEXECUTE', 'iris', 'INPUTS', 1, `t:${k}`, 'OUTPUTS', 1, `g:${k}`)
             .catch(() => undefined);
@@ -158,6 +164,7 @@ describe('replication', () => {
     expect(want.length).toBeGreaterThan(1000);
     expect(want).toContain('"d:k'); // script outputs
     expect(want).toContain('"g:k'); // DAG outputs
+    expect(Number(await master.get('counted'))).toBeGreaterThan(0); // redis.execute from scripts ran
     expect(await dump(a)).toBe(want);
     expect(await dump(b)).toBe(want);
     // DEBUG DIGEST: one fingerprint of the whole data set, order-independent
@@ -242,6 +249,7 @@ describe('replication', () => {
       await synced(master, replica);
       const exited = new Promise((res) => r.proc.once('exit', res));
       await replica.call('SHUTDOWN', 'SAVE').catch(() => undefined); // saves the data set with its replication id and offset
+      replica.disconnect();
       await exited;
       await r.stop();
       for (let i = 20; i < 40; i++) await master.set(`k${i}`, `v${i}`); // written while it is down
