@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type Redis from 'ioredis';
 import { startServer, type TestServer } from '../helpers/server';
 import { weightedMatMul } from '../helpers/onnx-models';
+import { replicationStream } from '../helpers/repl-stream';
 
 const DATA = process.env.INFERDB_TESTDATA ?? path.resolve(__dirname, '../../../shared/testdata/redisai');
 const linearIris = fs.readFileSync(path.join(DATA, 'linear_iris.onnx'));
@@ -312,6 +313,29 @@ describe('replication', () => {
     await replica.call('REPLICAOF', '127.0.0.1', String(m.port));
     await until('the replica online', () => replInfo(master), (i) => /state=online/.test(i.slave0 ?? ''));
     expect(await master.set('a', '1')).toBe('OK');
+  });
+
+  it('expiry reaches replicas as DEL from the master; replica-read-only no lets a replica take local writes', async () => {
+    const m = await start();
+    const r = await start();
+    const master = m.client();
+    const replica = r.client();
+    await replica.call('REPLICAOF', '127.0.0.1', String(m.port));
+    await synced(master, replica);
+    const stream = await replicationStream(m.port);
+    await master.set('short', 'lived', 'PX', 150);
+    await master.set('kept', 'v');
+    await synced(master, replica);
+    expect(await replica.exists('short')).toBe(1);
+    // the master's active expiry deletes it and propagates DEL; the replica follows
+    await until('the key to expire on the replica', () => replica.exists('short'), (n) => n === 0, 5000);
+    await until('the DEL in the stream', async () => stream.commands, (c) => c.some((x) => x[0] === 'DEL' && x[1] === 'short'));
+    expect(stream.commands.map((c) => c[0].toUpperCase())).toEqual(['SET', 'SET', 'DEL']);
+    stream.close();
+    await expect(replica.set('local', '1')).rejects.toThrow(/READONLY/);
+    expect(await replica.config('SET', 'replica-read-only', 'no')).toBe('OK');
+    expect(await replica.set('local', '1')).toBe('OK');
+    expect(await master.exists('local')).toBe(0); // writes on a replica stay local
   });
 
   it('a 100 MB model reaches the replica and runs there once promoted', async () => {
