@@ -1,14 +1,20 @@
-// Entry point: `inferdb [config-file] [--port N] [--bind ADDR] [--dir PATH] [--requirepass PW] [--<param> value]`.
+// Entry point: `inferdb [config-file] [--port N] [--bind ADDR] [--dir PATH] [--requirepass PW] [--<param> value]`,
+// or `inferdb --sentinel <sentinel.conf>` for a sentinel.
 
 import * as fs from 'node:fs';
 import { Config, ConfigError, parseCommandLine } from './node/config';
 import { Server } from './node/server';
 import { checkAof } from './persistence/check-aof';
+import { runSentinel } from './sentinel';
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--check-aof') {
     // inferdb --check-aof [--fix] <manifest|file>: checks (and repairs) an append-only file, then exits
     process.exit(checkAof(process.argv.slice(3)));
+  }
+  if (process.argv.includes('--sentinel')) {
+    // inferdb --sentinel <sentinel.conf>: sentinel mode (src/sentinel)
+    return runSentinel(process.argv.slice(2));
   }
   const config = new Config();
   try {

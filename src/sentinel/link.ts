@@ -1,0 +1,147 @@
+// An outgoing RESP2 connection from the sentinel to a monitored node or another sentinel (as hiredis in
+// Redis's sentinel.c): commands are pipelined, replies are matched to callbacks in order; on a subscribed
+// link, `message` arrays go to onMessage instead.
+
+import * as net from 'node:net';
+
+export type Reply = string | number | null | ReplyError | Reply[];
+
+export class ReplyError {
+  constructor(readonly message: string) {}
+}
+
+type Callback = (r: Reply) => void;
+
+/** Parses one reply from buf at pos; returns [reply, next pos] or null when incomplete. */
+function parseReply(buf: Buffer, pos: number): [Reply, number] | null {
+  if (pos >= buf.length) return null;
+  const eol = buf.indexOf('\r\n', pos, 'latin1');
+  if (eol < 0) return null;
+  const type = buf[pos];
+  const line = buf.toString('latin1', pos + 1, eol);
+  const next = eol + 2;
+  switch (type) {
+    case 43: // +
+      return [line, next];
+    case 45: // -
+      return [new ReplyError(line), next];
+    case 58: // :
+      return [Number(line), next];
+    case 36: {
+      // $
+      const n = Number(line);
+      if (n < 0) return [null, next];
+      if (buf.length < next + n + 2) return null;
+      return [buf.toString('latin1', next, next + n), next + n + 2];
+    }
+    case 42: {
+      // *
+      const n = Number(line);
+      if (n < 0) return [null, next];
+      const items: Reply[] = [];
+      let p = next;
+      for (let i = 0; i < n; i++) {
+        const r = parseReply(buf, p);
+        if (!r) return null;
+        items.push(r[0]);
+        p = r[1];
+      }
+      return [items, p];
+    }
+    default:
+      throw new Error(`protocol error from peer: ${JSON.stringify(line)}`);
+  }
+}
+
+export function encodeCommand(args: (string | number)[]): string {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) {
+    const v = String(a);
+    s += `$${Buffer.byteLength(v)}\r\n${v}\r\n`;
+  }
+  return s;
+}
+
+export class Link {
+  private socket: net.Socket;
+  private buf: Buffer = Buffer.alloc(0);
+  private callbacks: Callback[] = [];
+  connected = false;
+  closed = false;
+  readonly createdAt = Date.now();
+  /** last time anything arrived on this link */
+  lastActivity = Date.now();
+  /** time of the oldest PING not yet answered (0: none pending) */
+  actPingTime = 0;
+  /** time the last PING was sent */
+  lastPingTime = 0;
+  /** last reply of any kind to a PING */
+  lastPongTime = Date.now();
+  onMessage: ((channel: string, payload: string) => void) | null = null;
+  onClose: (() => void) | null = null;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    this.socket = net.connect({ host, port });
+    this.socket.setNoDelay(true);
+    this.socket.setTimeout(5000, () => this.close());
+    this.socket.on('connect', () => {
+      this.connected = true;
+      this.socket.setTimeout(0);
+    });
+    this.socket.on('data', (d: Buffer) => this.onData(d));
+    this.socket.on('error', () => this.close());
+    this.socket.on('close', () => this.close());
+  }
+
+  get localAddress(): string {
+    return (this.socket.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  }
+
+  get pending(): number {
+    return this.callbacks.length;
+  }
+
+  send(args: (string | number)[], cb: Callback = () => {}): void {
+    if (this.closed) return cb(new ReplyError('ERR link closed'));
+    this.callbacks.push(cb);
+    this.socket.write(encodeCommand(args));
+  }
+
+  private onData(d: Buffer): void {
+    this.lastActivity = Date.now();
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    let pos = 0;
+    for (;;) {
+      let r: [Reply, number] | null;
+      try {
+        r = parseReply(this.buf, pos);
+      } catch {
+        this.close();
+        return;
+      }
+      if (!r) break;
+      pos = r[1];
+      const reply = r[0];
+      if (this.onMessage && Array.isArray(reply) && reply.length === 3 && reply[0] === 'message') {
+        this.onMessage(String(reply[1]), String(reply[2]));
+        continue;
+      }
+      const cb = this.callbacks.shift();
+      if (cb) cb(reply);
+    }
+    this.buf = pos >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(pos);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.connected = false;
+    this.socket.destroy();
+    const cbs = this.callbacks.splice(0);
+    for (const cb of cbs) cb(new ReplyError('ERR link closed'));
+    if (this.onClose) this.onClose();
+  }
+}
