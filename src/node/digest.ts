@@ -9,6 +9,8 @@ import type { Database, Value } from './keyspace';
 import type { ListDeque } from './commands/t_list';
 import type { ZSet } from './zset/skiplist';
 import { valueCodec } from '../persistence/codecs';
+import { encodeStream } from './stream/codec';
+import type { Stream } from './stream/stream';
 
 const ZERO = '0'.repeat(40);
 
@@ -48,6 +50,13 @@ export function valueDigest(v: Value | undefined): Buffer {
         score.writeDoubleLE(s);
         h.update(score);
       }
+      break;
+    }
+    case 'stream': {
+      // entries in order, then the groups through the stream codec's fields (ids, PEL, consumers)
+      const enc = encodeStream(v.value as Stream);
+      lengthPrefixed(h, pack(enc.fields));
+      for (const b of enc.blobs) lengthPrefixed(h, b);
       break;
     }
     default: {

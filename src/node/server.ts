@@ -18,6 +18,7 @@ import { InfoSections, registerCoreSections } from './info';
 import { registerAiInfo } from '../ai/info';
 import { Persistence } from '../persistence';
 import { Replication } from '../replication/replication';
+import { BlockingRegistry } from './blocking';
 
 export type PropagationListener = (db: number, argv: Buffer[]) => void;
 
@@ -59,6 +60,8 @@ export class Server {
   readonly runId = crypto.randomBytes(20).toString('hex');
   readonly stats: ServerStats;
   readonly info = new InfoSections();
+  /** clients blocked on keys (BLPOP, XREAD BLOCK ...): src/node/blocking.ts */
+  readonly blocking = new BlockingRegistry();
   activeExpireEnabled = true;
   /** how the process ends on SHUTDOWN (the entry point sets it) */
   onShutdown: () => void = () => {};
@@ -315,6 +318,7 @@ export class Server {
     }
     this.propagateIfDirty(c, cmd, argv, dirtyBefore);
     this.afterCall(c, cmd, argv, t0);
+    if (!c.inExec) this.blocking.handleReady();
   }
 
   private propagateIfDirty(c: Client, cmd: Command, argv: Buffer[], dirtyBefore: number): void {
@@ -420,6 +424,7 @@ export class Server {
   }
 
   private keyModified(db: Database, key: string): void {
+    this.blocking.signal(db, key);
     if (this.watchers.size === 0) return;
     const set = this.watchers.get(db)?.get(key);
     if (set) for (const c of set) c.dirtyCas = true;

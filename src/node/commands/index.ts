@@ -8,6 +8,7 @@ import { listCommands } from './t_list';
 import { hashCommands } from './t_hash';
 import { setCommands } from './t_set';
 import { zsetCommands } from './t_zset';
+import { streamCommands } from './t_stream';
 import { transactionCommands } from './transactions';
 import { pubsubCommands } from './pubsub';
 import { serverCommands } from './server-admin';
@@ -23,6 +24,7 @@ export const allCommands: CommandDef[] = [
   ...hashCommands,
   ...setCommands,
   ...zsetCommands,
+  ...streamCommands,
   ...transactionCommands,
   ...pubsubCommands,
   ...aiCommands,

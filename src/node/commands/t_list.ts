@@ -8,6 +8,7 @@ import type { ListValue } from '../keyspace';
 import { CommandError, Err } from '../errors';
 import { lower, own, parseBigInt, parseInteger, parsePositive, str, syntaxError } from './args';
 import { readValue } from './lookup';
+import { parseTimeoutSeconds } from '../blocking';
 
 const MIN_CAPACITY = 8;
 
@@ -344,6 +345,167 @@ function lpos(c: Client, argv: Buffer[]): void {
   else c.out.null();
 }
 
+// ---- LMOVE and the blocking pops (BLPOP BRPOP BLMOVE): served at once, else the client waits (../blocking.ts) ----
+
+const B = (s: string) => Buffer.from(s, 'latin1');
+
+/** A list to pop from for a waiter: a non-empty list, or undefined (a key of another type just does not serve). */
+function poppable(c: Client, key: string): boolean {
+  const v = c.db.lookup(key);
+  return v !== undefined && v.type === 'list' && (v as ListValue).value.length > 0;
+}
+
+/** Pops one element of the first non-empty list among keys; replies [key, element]; false when none. */
+function bpopServe(c: Client, keys: string[], front: boolean, propagate: (argv: Buffer[]) => void): boolean {
+  for (const key of keys) {
+    if (!poppable(c, key)) continue;
+    const lv = listForWrite(c, key)!;
+    const v = front ? lv.value.popFront()! : lv.value.popBack()!;
+    dropIfEmpty(c, key, lv);
+    c.server.markDirty();
+    c.out.array(2).bulk(key).bulk(v);
+    propagate([B(front ? 'LPOP' : 'RPOP'), B(key)]);
+    return true;
+  }
+  return false;
+}
+
+function bpop(c: Client, argv: Buffer[], front: boolean): void | Promise<void> {
+  const timeout = parseTimeoutSeconds(argv[argv.length - 1]);
+  const keys = argv.slice(1, -1).map(str);
+  for (const k of keys) c.db.get<ListValue>(k, 'list'); // WRONGTYPE before anything
+  const sync: Buffer[][] = [];
+  const served = bpopServe(c, keys, front, (v) => sync.push(v));
+  if (served) return void c.server.rewritePropagation(...sync);
+  if (c.inExec) return void c.out.nullArray();
+  const db = c.db;
+  return c.server.blocking.block(c, keys, timeout, () => bpopServe(c, keys, front, (v) => c.server.propagate(db.id, v)), () => c.out.nullArray());
+}
+
+function parseWhere(b: Buffer): boolean {
+  const w = lower(b);
+  if (w === 'left') return true;
+  if (w === 'right') return false;
+  syntaxError();
+}
+
+/** LMOVE's work: pops from src (which must hold a non-empty list) and pushes to dst; replies the element. */
+function moveOne(c: Client, src: string, dst: string, fromLeft: boolean, toLeft: boolean): Buffer {
+  const dv = c.db.get<ListValue>(dst, 'list'); // WRONGTYPE before popping
+  void dv;
+  const sl = listForWrite(c, src)!;
+  const v = fromLeft ? sl.value.popFront()! : sl.value.popBack()!;
+  dropIfEmpty(c, src, sl);
+  let dl = listForWrite(c, dst);
+  if (!dl) {
+    dl = { type: 'list', value: new ListDeque() };
+    c.db.set(dst, dl);
+  }
+  if (toLeft) dl.value.pushFront(v);
+  else dl.value.pushBack(v);
+  c.server.markDirty();
+  c.out.bulk(v);
+  return v;
+}
+
+function lmove(c: Client, argv: Buffer[]): void {
+  const fromLeft = parseWhere(argv[3]);
+  const toLeft = parseWhere(argv[4]);
+  const src = str(argv[1]);
+  const sl = c.db.get<ListValue>(src, 'list');
+  if (!sl || sl.value.length === 0) return void c.out.null();
+  moveOne(c, src, str(argv[2]), fromLeft, toLeft);
+}
+
+function blmove(c: Client, argv: Buffer[]): void | Promise<void> {
+  const fromLeft = parseWhere(argv[3]);
+  const toLeft = parseWhere(argv[4]);
+  const timeout = parseTimeoutSeconds(argv[5]);
+  const src = str(argv[1]);
+  const dst = str(argv[2]);
+  const prop = [B('LMOVE'), argv[1], argv[2], argv[3], argv[4]];
+  const sl = c.db.get<ListValue>(src, 'list');
+  if (sl && sl.value.length > 0) {
+    moveOne(c, src, dst, fromLeft, toLeft);
+    return void c.server.rewritePropagation(prop);
+  }
+  if (c.inExec) return void c.out.null();
+  const db = c.db;
+  return c.server.blocking.block(
+    c,
+    [src],
+    timeout,
+    () => {
+      if (!poppable(c, src)) return false;
+      const d = c.db.lookup(dst);
+      if (d !== undefined && d.type !== 'list') throw new CommandError(Err.wrongType);
+      moveOne(c, src, dst, fromLeft, toLeft);
+      c.server.propagate(db.id, prop);
+      return true;
+    },
+    () => c.out.nullArray(),
+  );
+}
+
+// ---- LMPOP / BLMPOP ----
+
+/** Keys of LMPOP-style commands: numkeys at argv[idx], the keys after it. */
+export function mpopKeys(idx: number) {
+  return (argv: Buffer[]): number[] => {
+    const n = parseBigInt(argv.length > idx ? str(argv[idx]) : '');
+    if (n === null || n < 1n || n > BigInt(argv.length - idx - 1)) return [];
+    return Array.from({ length: Number(n) }, (_, i) => idx + 1 + i);
+  };
+}
+
+/** getRangeLongFromObjectOrReply(1, LONG_MAX, msg) */
+function rangeLong(b: Buffer, msg: string): number {
+  const n = parseBigInt(str(b));
+  if (n === null || n < 1n) throw new CommandError(msg);
+  return Number(n);
+}
+
+/** Parses `numkeys key... LEFT|RIGHT [COUNT n]` from argv[idx]. */
+export function parseMpop(argv: Buffer[], idx: number, ends: [string, string]): { keys: string[]; first: boolean; count: number } {
+  const numkeys = rangeLong(argv[idx], 'ERR numkeys should be greater than 0');
+  const whereIdx = idx + numkeys + 1;
+  if (whereIdx >= argv.length) syntaxError();
+  const w = lower(argv[whereIdx]);
+  if (w !== ends[0] && w !== ends[1]) syntaxError();
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    if (count === -1 && lower(argv[j]) === 'count' && j + 1 < argv.length) count = rangeLong(argv[++j], 'ERR count should be greater than 0');
+    else syntaxError();
+  }
+  return { keys: argv.slice(idx + 1, idx + 1 + numkeys).map(str), first: w === ends[0], count: count === -1 ? 1 : count };
+}
+
+function mpopServe(c: Client, keys: string[], front: boolean, count: number, propagate: (argv: Buffer[]) => void): boolean {
+  for (const key of keys) {
+    if (!poppable(c, key)) continue;
+    const lv = listForWrite(c, key)!;
+    const n = Math.min(count, lv.value.length);
+    c.out.array(2).bulk(key).array(n);
+    for (let i = 0; i < n; i++) c.out.bulk(front ? lv.value.popFront()! : lv.value.popBack()!);
+    dropIfEmpty(c, key, lv);
+    c.server.markDirty(n);
+    propagate([B(front ? 'LPOP' : 'RPOP'), B(key), B(String(n))]);
+    return true;
+  }
+  return false;
+}
+
+function lmpop(c: Client, argv: Buffer[], blocking: boolean): void | Promise<void> {
+  const timeout = blocking ? parseTimeoutSeconds(argv[1]) : 0;
+  const { keys, first, count } = parseMpop(argv, blocking ? 2 : 1, ['left', 'right']);
+  for (const k of keys) c.db.get<ListValue>(k, 'list');
+  const sync: Buffer[][] = [];
+  if (mpopServe(c, keys, first, count, (v) => sync.push(v))) return void c.server.rewritePropagation(...sync);
+  if (!blocking || c.inExec) return void c.out.nullArray();
+  const db = c.db;
+  return c.server.blocking.block(c, keys, timeout, () => mpopServe(c, keys, first, count, (v) => c.server.propagate(db.id, v)), () => c.out.nullArray());
+}
+
 export const listCommands: CommandDef[] = [
   {
     name: 'lpush',
@@ -394,4 +556,10 @@ export const listCommands: CommandDef[] = [
   { name: 'ltrim', arity: 4, flags: ['write'], keys: [1, 1, 1], group: 'list', handler: ltrim },
   { name: 'linsert', arity: 5, flags: ['write', 'denyoom'], keys: [1, 1, 1], group: 'list', handler: linsert },
   { name: 'lpos', arity: -3, flags: ['readonly'], keys: [1, 1, 1], group: 'list', handler: lpos },
+  { name: 'lmove', arity: 5, flags: ['write', 'denyoom'], keys: [1, 2, 1], group: 'list', handler: lmove },
+  { name: 'blpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: [1, -2, 1], group: 'list', handler: (c, argv) => bpop(c, argv, true) },
+  { name: 'brpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: [1, -2, 1], group: 'list', handler: (c, argv) => bpop(c, argv, false) },
+  { name: 'lmpop', arity: -4, flags: ['write'], getKeys: mpopKeys(1), group: 'list', handler: (c, argv) => lmpop(c, argv, false) },
+  { name: 'blmpop', arity: -5, flags: ['write', 'blocking'], getKeys: mpopKeys(2), group: 'list', handler: (c, argv) => lmpop(c, argv, true) },
+  { name: 'blmove', arity: 6, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: [1, 2, 1], group: 'list', handler: blmove },
 ];

@@ -10,6 +10,8 @@ import { globMatch } from '../glob';
 import { lower, parseBigInt, str, syntaxError } from './args';
 import { cursorArg, cursorsFor, parseScanOptions } from './generic';
 import { readValue } from './lookup';
+import { parseTimeoutSeconds } from '../blocking';
+import { mpopKeys, parseMpop } from './t_list';
 import {
   LEX_MAX,
   LEX_MIN,
@@ -672,6 +674,74 @@ const key1: [number, number, number] = [1, 1, 1];
 const cat = ['sortedset'];
 const G = 'sorted-set';
 
+// ---- BZPOPMIN / BZPOPMAX: served at once, else the client waits (../blocking.ts) ----
+
+function bzpopServe(c: Client, keys: string[], max: boolean, propagate: (argv: Buffer[]) => void): boolean {
+  for (const key of keys) {
+    const v = c.db.lookup(key);
+    if (!v || v.type !== 'zset' || (v as ZSetValue).value.size === 0) continue;
+    const z = zsetForWrite(c, key)!;
+    const x = (max ? z.last() : z.first())!;
+    const member = x.member;
+    const score = x.score;
+    z.delete(member);
+    if (z.size === 0) c.db.delete(key);
+    c.server.markDirty();
+    c.out.array(3).bulk(key).bulk(member);
+    replyScore(c, score);
+    propagate([Buffer.from(max ? 'ZPOPMAX' : 'ZPOPMIN'), Buffer.from(key, 'latin1')]);
+    return true;
+  }
+  return false;
+}
+
+function bzpop(c: Client, argv: Buffer[], max: boolean): void | Promise<void> {
+  const timeout = parseTimeoutSeconds(argv[argv.length - 1]);
+  const keys = argv.slice(1, -1).map(str);
+  for (const k of keys) c.db.get<ZSetValue>(k, 'zset');
+  const sync: Buffer[][] = [];
+  if (bzpopServe(c, keys, max, (v) => sync.push(v))) return void c.server.rewritePropagation(...sync);
+  if (c.inExec) return void c.out.nullArray();
+  const db = c.db;
+  return c.server.blocking.block(c, keys, timeout, () => bzpopServe(c, keys, max, (v) => c.server.propagate(db.id, v)), () => c.out.nullArray());
+}
+
+// ---- ZMPOP / BZMPOP ----
+
+function zmpopServe(c: Client, keys: string[], min: boolean, count: number, propagate: (argv: Buffer[]) => void): boolean {
+  for (const key of keys) {
+    const v = c.db.lookup(key);
+    if (!v || v.type !== 'zset' || (v as ZSetValue).value.size === 0) continue;
+    const z = zsetForWrite(c, key)!;
+    const n = Math.min(count, z.size);
+    c.out.array(2).bulk(key).array(n);
+    for (let i = 0; i < n; i++) {
+      const x = (min ? z.first() : z.last())!;
+      const member = x.member;
+      const score = x.score;
+      z.delete(member);
+      c.out.array(2).bulk(member);
+      replyScore(c, score);
+    }
+    if (z.size === 0) c.db.delete(key);
+    c.server.markDirty(n);
+    propagate([Buffer.from(min ? 'ZPOPMIN' : 'ZPOPMAX'), Buffer.from(key, 'latin1'), Buffer.from(String(n))]);
+    return true;
+  }
+  return false;
+}
+
+function zmpop(c: Client, argv: Buffer[], blocking: boolean): void | Promise<void> {
+  const timeout = blocking ? parseTimeoutSeconds(argv[1]) : 0;
+  const { keys, first, count } = parseMpop(argv, blocking ? 2 : 1, ['min', 'max']);
+  for (const k of keys) c.db.get<ZSetValue>(k, 'zset');
+  const sync: Buffer[][] = [];
+  if (zmpopServe(c, keys, first, count, (v) => sync.push(v))) return void c.server.rewritePropagation(...sync);
+  if (!blocking || c.inExec) return void c.out.nullArray();
+  const db = c.db;
+  return c.server.blocking.block(c, keys, timeout, () => zmpopServe(c, keys, first, count, (v) => c.server.propagate(db.id, v)), () => c.out.nullArray());
+}
+
 export const zsetCommands: CommandDef[] = [
   { name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: key1, group: G, categories: cat, handler: (c, a) => zaddGeneric(c, a, false) },
   { name: 'zincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: key1, group: G, categories: cat, handler: (c, a) => zaddGeneric(c, a, true) },
@@ -797,4 +867,8 @@ export const zsetCommands: CommandDef[] = [
   { name: 'zpopmin', arity: -2, flags: ['write', 'fast'], keys: key1, group: G, categories: cat, handler: (c, a) => zpop(c, a, false) },
   { name: 'zpopmax', arity: -2, flags: ['write', 'fast'], keys: key1, group: G, categories: cat, handler: (c, a) => zpop(c, a, true) },
   { name: 'zrandmember', arity: -2, flags: ['readonly'], keys: key1, group: G, categories: cat, handler: zrandmember },
+  { name: 'zmpop', arity: -4, flags: ['write'], getKeys: mpopKeys(1), group: G, categories: cat, handler: (c, a) => zmpop(c, a, false) },
+  { name: 'bzmpop', arity: -5, flags: ['write', 'blocking'], getKeys: mpopKeys(2), group: G, categories: cat, handler: (c, a) => zmpop(c, a, true) },
+  { name: 'bzpopmin', arity: -3, flags: ['write', 'noscript', 'fast', 'blocking'], keys: [1, -2, 1], group: G, categories: cat, handler: (c, a) => bzpop(c, a, false) },
+  { name: 'bzpopmax', arity: -3, flags: ['write', 'noscript', 'fast', 'blocking'], keys: [1, -2, 1], group: G, categories: cat, handler: (c, a) => bzpop(c, a, true) },
 ];
