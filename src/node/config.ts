@@ -118,6 +118,10 @@ export const PARAMS: Param[] = [
   P('cluster-enabled', 'bool', 'no', false),
   P('cluster-config-file', 'string', 'nodes.conf', false),
   P('cluster-node-timeout', 'int', '15000', true, { min: 0n, max: LLONG_MAX }),
+  P('cluster-port', 'int', '0', false, { min: 0n, max: 65535n }),
+  P('cluster-announce-ip', 'string', '', true),
+  P('cluster-announce-port', 'int', '0', true, { min: 0n, max: 65535n }),
+  P('cluster-announce-bus-port', 'int', '0', true, { min: 0n, max: 65535n }),
   P('lazyfree-lazy-user-del', 'bool', 'no', true),
   P('latency-monitor-threshold', 'int', '0', true, { min: 0n, max: LLONG_MAX }),
   // RedisAI's load-time module arguments (spec §7), under RedisAI's own names: `--THREADS_PER_QUEUE 2` or a

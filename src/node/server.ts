@@ -19,6 +19,7 @@ import { registerAiInfo } from '../ai/info';
 import { Persistence } from '../persistence';
 import { Replication } from '../replication/replication';
 import { BlockingRegistry } from './blocking';
+import { Cluster } from '../cluster/cluster';
 
 export type PropagationListener = (db: number, argv: Buffer[]) => void;
 
@@ -92,6 +93,8 @@ export class Server {
   readonly persistence: Persistence;
   /** role, replication stream, backlog, link to the master (src/replication) */
   readonly replication: Replication;
+  /** slots, the cluster bus and the routing gate (src/cluster); null unless cluster-enabled */
+  readonly cluster: Cluster | null;
 
   constructor(config: Config) {
     this.config = config;
@@ -125,6 +128,7 @@ export class Server {
     registerAiInfo(this.info, this);
     this.persistence = new Persistence(this);
     this.replication = new Replication(this);
+    this.cluster = config.getBool('cluster-enabled') ? new Cluster(this) : null;
     this.info.register('replication', 'Replication', () => this.replication.infoFields());
   }
 
@@ -163,6 +167,7 @@ export class Server {
     }
     // the data set is loaded before "Ready": clients that connect meanwhile get -LOADING
     await this.persistence.loadAtStartup();
+    if (this.cluster) await this.cluster.start();
     const replicaof = this.config.get('replicaof').split(' ').filter(Boolean);
     if (replicaof.length === 2) this.replication.replicaOf(replicaof[0], Number(replicaof[1]));
     const hz = Math.max(1, Math.min(500, this.config.getInt('hz')));
@@ -176,6 +181,7 @@ export class Server {
     this.shuttingDown = true;
     if (this.cron) clearInterval(this.cron);
     this.replication.close();
+    this.cluster?.close();
     for (const c of [...this.clients.values()]) c.close();
     await Promise.all(this.listeners.map((l) => new Promise((r) => l.close(r))));
     this.listeners = [];
@@ -246,6 +252,10 @@ export class Server {
     if (!cmd.arityOk(argv.length)) return this.reject(c, cmd, Err.wrongArity(cmd.fullName));
     if (!c.authenticated && !cmd.has('no-auth')) return this.reject(c, cmd, Err.noAuth);
     if (this.loading && !cmd.has('loading')) return this.reject(c, cmd, 'LOADING Redis is loading the dataset in memory');
+    if (this.cluster !== null) {
+      const redirect = this.cluster.route(c, cmd, argv);
+      if (redirect !== null) return this.reject(c, cmd, redirect);
+    }
     if (cmd.isWrite) {
       const misconf = this.persistence.writeDeniedReason();
       if (misconf) return this.reject(c, cmd, misconf);
@@ -391,7 +401,7 @@ export class Server {
 
   /** What HELLO and INFO report about this node's role (replication and cluster fill this in later). */
   roleInfo(): { mode: 'standalone' | 'cluster'; role: 'master' | 'replica' } {
-    return { mode: 'standalone', role: this.replication?.role ?? 'master' };
+    return { mode: this.cluster ? 'cluster' : 'standalone', role: this.replication?.role ?? 'master' };
   }
 
   // ---------------------------------------------------------------- WATCH

@@ -14,6 +14,7 @@ import { pubsubCommands } from './pubsub';
 import { serverCommands } from './server-admin';
 import { aiCommands } from '../../ai/commands';
 import { replicationCommands } from '../../replication/commands';
+import { clusterCommands } from '../../cluster/commands';
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -29,4 +30,5 @@ export const allCommands: CommandDef[] = [
   ...pubsubCommands,
   ...aiCommands,
   ...replicationCommands,
+  ...clusterCommands,
 ];
