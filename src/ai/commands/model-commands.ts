@@ -9,17 +9,13 @@ import type { Client } from '../../node/client';
 import { CommandError, Err } from '../../node/errors';
 import { own, parseInteger, str } from '../../node/commands/args';
 import { readValue } from '../../node/commands/lookup';
-import type { BackendTensor } from '../../backends/backend';
 import { AiErr } from '../errors';
-import { DTYPES, tensorFromBlob, tensorLength, TENSOR_TYPE, zeroTensor, type Tensor, type TensorValue } from '../tensor';
+import { backendError, checkOutputKeys, outputTensor, parseDevice, parseTag, parseTimeout, readTensor, tensorSetArgv, upper, wrongArity } from './common';
+import { TENSOR_TYPE, type Tensor, type TensorValue } from '../tensor';
 import { backendAvailable } from '../../backends/registry';
 import { aiRuntime, BACKENDS, buildModel, MODEL_TYPE, type BackendName, type Model, type ModelSpec, type ModelValue } from '../model';
 
-function wrongArity(argv: Buffer[]): never {
-  throw new CommandError(Err.wrongArity(argv[0].toString('latin1')));
-}
 
-const upper = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1').toUpperCase());
 
 /** An unsigned integer argument (RedisAI's AC_GetUnsignedLongLong), or null. */
 function unsigned(b: Buffer | undefined): number | null {
@@ -29,17 +25,10 @@ function unsigned(b: Buffer | undefined): number | null {
   return Number(s);
 }
 
-/** A backend failure as the reply text: the backend's own message with newlines turned into spaces. */
-export function backendError(e: unknown): CommandError {
-  if (e instanceof CommandError) return e;
-  return new CommandError(String((e as Error)?.message ?? e).replace(/[\r\n]+/g, ' '));
-}
 
 // ---------------------------------------------------------------------------------------------- MODELSTORE
 
 type ModelStoreArgs = ModelSpec;
-
-const DEVICE_RE = /^(CPU|GPU)(:\d*)?$/i;
 
 /** The backend word of MODELSTORE / MODELSET (argv[2]), in any case. */
 function parseBackend(word: Buffer): BackendName {
@@ -48,17 +37,11 @@ function parseBackend(word: Buffer): BackendName {
   return name as BackendName;
 }
 
-/** An optional `TAG <tag>` at `pos`: the tag (empty when absent) and the position after it. */
-function parseTag(argv: Buffer[], pos: number): [Buffer, number] {
-  if (upper(argv[pos]) === 'TAG' && pos + 1 < argv.length) return [Buffer.from(argv[pos + 1]), pos + 2];
-  return [Buffer.alloc(0), pos];
-}
 
 /** MODELSTORE's arguments after the key, checked in RedisAI's order (spec §2.1). */
 function parseModelStore(argv: Buffer[]): ModelStoreArgs {
   const backend = parseBackend(argv[2]);
-  const device = argv[3].toString('latin1');
-  if (!DEVICE_RE.test(device) || device.length >= 10) throw new CommandError(AiErr.invalidDevice);
+  const device = parseDevice(argv[3]);
   let [tag, pos] = parseTag(argv, 4);
   let batchsize = 0;
   let minbatchsize = 0;
@@ -326,53 +309,14 @@ function parseModelExecute(c: Client, argv: Buffer[]): ExecuteArgs {
   return { model, inputs, outputKeys, timeout };
 }
 
-/** TIMEOUT's value: an integer > 0. */
-function parseTimeout(b: Buffer): number {
-  let t: number;
-  try {
-    t = parseInteger(b);
-  } catch {
-    throw new CommandError(AiErr.timeoutInvalid);
-  }
-  if (t <= 0) throw new CommandError(AiErr.timeoutInvalid);
-  return t;
-}
 
 /** Reads the input tensors now (they are immutable values: a reference is a snapshot). */
 function snapshotInputs(c: Client, keys: string[]): Tensor[] {
-  return keys.map((k) => {
-    const v = readValue<TensorValue>(c, k, TENSOR_TYPE);
-    if (v === undefined) throw new CommandError(AiErr.tensorKeyEmpty);
-    return v.value;
-  });
+  return keys.map((k) => readTensor(c, k));
 }
 
-function checkOutputKeys(c: Client, keys: string[]): void {
-  for (const k of keys) {
-    const v = c.db.lookup(k);
-    if (v !== undefined && v.type !== TENSOR_TYPE) throw new CommandError(Err.wrongType);
-  }
-}
 
-/** A backend output (bytes it handed over) as a keyspace tensor, without copying fixed-size data. */
-export function outputTensor(o: BackendTensor): Tensor {
-  const data = Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength);
-  if (o.dtype !== 'STRING') return { dtype: o.dtype, shape: o.shape, data };
-  if (tensorLength(o.shape) === 0) return zeroTensor(DTYPES.STRING, o.shape);
-  return tensorFromBlob(DTYPES.STRING, o.shape, data);
-}
 
-/** AI.TENSORSET <key> <DTYPE> <dims...> BLOB <data>: how a written output reaches replicas and the AOF. */
-export function tensorSetArgv(key: string, t: Tensor): Buffer[] {
-  return [
-    Buffer.from('AI.TENSORSET'),
-    Buffer.from(key, 'latin1'),
-    Buffer.from(t.dtype),
-    ...t.shape.map((d) => Buffer.from(String(d))),
-    Buffer.from('BLOB'),
-    t.data,
-  ];
-}
 
 /**
  * AI.MODELEXECUTE <key> INPUTS <n> <in>... OUTPUTS <n> <out>... [TIMEOUT <ms>]

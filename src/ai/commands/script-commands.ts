@@ -18,6 +18,7 @@ import { CommandError, Err } from '../../node/errors';
 import { own, str } from '../../node/commands/args';
 import { readValue } from '../../node/commands/lookup';
 import { AiErr } from '../errors';
+import { backendError, checkOutputKeys, parseDevice, parseTag, parseTimeout, readTensor, tensorSetArgv, upper, wrongArity } from './common';
 import { aiRuntime, MODEL_TYPE, type ModelValue } from '../model';
 import { buildScript, executeScript, runModelForScript, SCRIPT_TYPE, type Script, type ScriptSpec, type ScriptValue } from '../script';
 import { TENSOR_TYPE, type Tensor, type TensorValue } from '../tensor';
@@ -54,17 +55,8 @@ export const ScriptErr = {
   runUnrecognized: 'ERR Unrecongnized parameter to SCRIPTRUN', // sic (RedisAI)
 } as const;
 
-const upper = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1').toUpperCase());
 
-function wrongArity(argv: Buffer[]): never {
-  throw new CommandError(Err.wrongArity(argv[0].toString('latin1')));
-}
 
-/** A backend failure as the reply text (newlines turned into spaces). */
-function replyError(e: unknown): CommandError {
-  if (e instanceof CommandError) return e;
-  return new CommandError(String((e as Error)?.message ?? e).replace(/[\r\n]+/g, ' '));
-}
 
 /** The script stored at `key`: `ERR script key is empty` when none, WRONGTYPE for another type. */
 export function scriptOf(c: Client, key: string): Script {
@@ -75,19 +67,7 @@ export function scriptOf(c: Client, key: string): Script {
 
 // ------------------------------------------------------------------------------------------ STORE / SET
 
-const DEVICE_RE = /^(CPU|GPU)(:\d*)?$/i;
 
-function parseDevice(b: Buffer): string {
-  const device = b.toString('latin1');
-  if (!DEVICE_RE.test(device) || device.length >= 10) throw new CommandError(AiErr.invalidDevice);
-  return device;
-}
-
-/** An optional `TAG <tag>` at `pos`. */
-function parseTag(argv: Buffer[], pos: number): [Buffer, number] {
-  if (upper(argv[pos]) === 'TAG' && pos + 1 < argv.length) return [Buffer.from(argv[pos + 1]), pos + 2];
-  return [Buffer.alloc(0), pos];
-}
 
 /** AI.SCRIPTSTORE <key> <device> [TAG <tag>] ENTRY_POINTS <n> <fn>... SOURCE <script> */
 function scriptstore(c: Client, argv: Buffer[]): Promise<void> {
@@ -128,7 +108,7 @@ function storeScript(c: Client, argv: Buffer[], spec: ScriptSpec): Promise<void>
     try {
       script = await buildScript(rt, spec);
     } catch (e) {
-      throw replyError(e);
+      throw backendError(e);
     }
     const old = db.lookup(key);
     if (old !== undefined && old.type !== SCRIPT_TYPE) throw new CommandError(Err.wrongType);
@@ -257,18 +237,6 @@ interface ScriptRunArgs {
   variadic: number;
 }
 
-function readInput(c: Client, key: Buffer): Tensor {
-  const v = readValue<TensorValue>(c, str(key), TENSOR_TYPE);
-  if (v === undefined) throw new CommandError(AiErr.tensorKeyEmpty);
-  return v.value;
-}
-
-function checkOutputKeys(c: Client, keys: string[]): void {
-  for (const k of keys) {
-    const v = c.db.lookup(k);
-    if (v !== undefined && v.type !== TENSOR_TYPE) throw new CommandError(Err.wrongType);
-  }
-}
 
 /** A section count: a non-negative integer, or -1. */
 function count(b: Buffer | undefined): number {
@@ -277,12 +245,6 @@ function count(b: Buffer | undefined): number {
   return /^\d{1,9}$/.test(s) ? Number(s) : -1;
 }
 
-/** TIMEOUT's value: an integer > 0. */
-function parseTimeout(b: Buffer): number {
-  const s = b.toString('latin1');
-  if (!/^\+?\d{1,15}$/.test(s) || Number(s) <= 0) throw new CommandError(AiErr.timeoutInvalid);
-  return Number(s);
-}
 
 function parseScriptExecute(c: Client, argv: Buffer[]): ScriptRunArgs {
   const script = scriptOf(c, str(argv[1]));
@@ -320,7 +282,7 @@ function parseScriptExecute(c: Client, argv: Buffer[]): ScriptRunArgs {
     if (n < 0) throw new CommandError(what === 'inputs' ? ScriptErr.inputsCount : what === 'args' ? ScriptErr.argsCount : ScriptErr.outputsCount);
     if (pos + 2 + n > argv.length) throw new CommandError(ScriptErr.sectionMismatch(what));
     const items = argv.slice(pos + 2, pos + 2 + n);
-    if (what === 'inputs') r.inputs = items.map((k) => readInput(c, k)); // read now: a snapshot (spec Q4)
+    if (what === 'inputs') r.inputs = items.map((k) => readTensor(c, str(k))); // read now: a snapshot (spec Q4)
     else if (what === 'args') r.args = items.map((b) => b.toString('utf8'));
     else r.outputKeys = items.map(str);
     pos += 2 + n;
@@ -371,7 +333,7 @@ function scriptrun(c: Client, argv: Buffer[]): Promise<void> {
       if (r.variadic >= 0) throw new CommandError(ScriptErr.runVariadicTwice);
       r.variadic = r.inputs.length;
     } else if (inInputs) {
-      r.inputs.push(readInput(c, argv[pos]));
+      r.inputs.push(readTensor(c, str(argv[pos])));
     } else if (inOutputs) {
       r.outputKeys.push(str(argv[pos]));
     } else {
@@ -382,10 +344,6 @@ function scriptrun(c: Client, argv: Buffer[]): Promise<void> {
   return runScript(c, r);
 }
 
-/** AI.TENSORSET <key> <DTYPE> <dims...> BLOB <data>: how a written output reaches replicas and the AOF. */
-function tensorSetArgv(key: string, t: Tensor): Buffer[] {
-  return [Buffer.from('AI.TENSORSET'), Buffer.from(key, 'latin1'), Buffer.from(t.dtype), ...t.shape.map((d) => Buffer.from(String(d))), Buffer.from('BLOB'), t.data];
-}
 
 /** Queues the call; on success writes and propagates each output and replies OK. */
 function runScript(c: Client, a: ScriptRunArgs): Promise<void> {
@@ -399,7 +357,7 @@ function runScript(c: Client, a: ScriptRunArgs): Promise<void> {
         onCommand: scriptCommandRunner(c),
       });
     } catch (e) {
-      throw replyError(e);
+      throw backendError(e);
     }
     if (result.status === 'timedout') return void c.out.simple('TIMEDOUT');
     if (c.closed) return; // as Redis: a disconnected client's reply callback never runs, nothing is written

@@ -8,12 +8,8 @@ import { CommandError, Err } from '../../node/errors';
 import { str } from '../../node/commands/args';
 import { readValue } from '../../node/commands/lookup';
 import { AiErr } from '../errors';
+import { wrongArity } from './common';
 import { parseTensorGetFormat, parseTensorSetArgs, replyTensor, TENSOR_TYPE, type TensorValue } from '../tensor';
-
-/** RedisAI's arity error (RedisModule_WrongArity) echoes the command name as the client typed it. */
-function wrongArity(argv: Buffer[]): never {
-  throw new CommandError(Err.wrongArity(argv[0].toString('latin1')));
-}
 
 /** AI.TENSORSET <key> <type> [<dim> ...] [BLOB <data> | VALUES <v> [<v> ...]] */
 function tensorset(c: Client, argv: Buffer[]): void {

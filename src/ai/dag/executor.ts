@@ -13,7 +13,7 @@
 import type { Client } from '../../node/client';
 import type { Database } from '../../node/keyspace';
 import { Err } from '../../node/errors';
-import { backendError, outputTensor, tensorSetArgv } from '../commands/model-commands';
+import { backendError, outputTensor, tensorSetArgv } from '../commands/common';
 import { replyTensor, TENSOR_TYPE, type Tensor, type TensorValue } from '../tensor';
 import { DagErr } from './errors';
 import type { DagPlan, ModelOp, RunnableOp } from './plan';

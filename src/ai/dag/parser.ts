@@ -14,6 +14,7 @@ import { CommandError } from '../../node/errors';
 import { parseInteger, str } from '../../node/commands/args';
 import { readValue } from '../../node/commands/lookup';
 import { executeCount, modelOf } from '../commands/model-commands';
+import { upper } from '../commands/common';
 import { AiErr } from '../errors';
 import type { Model } from '../model';
 import { SCRIPT_TYPE, type ScriptValue } from '../script';
@@ -31,7 +32,6 @@ export interface DagVariant {
 /** The DAG's op separator (a symbol: case does not matter). */
 export const isSeparator = (b: Buffer): boolean => b.length === 2 && b[0] === 0x7c && b[1] === 0x3e;
 
-const upper = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1').toUpperCase());
 
 /** An op as written, before its names are mapped to slots. */
 type ParsedOp =
