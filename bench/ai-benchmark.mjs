@@ -38,6 +38,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { atCleanup, cleanup, freePort, mkTmp, ping, startServer } from './processes.mjs';
+import { weightedMatMul } from './onnx-models.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -201,39 +202,6 @@ async function makePinger(port) {
       }),
     close: () => w.terminate(),
   };
-}
-
-// ---- a ~25 MB ONNX model, hand-encoded protobuf: Y[1,M] = X[1,K] · W[K,M], W a FLOAT initializer
-function varint(n) {
-  const out = [];
-  while (n > 127) {
-    out.push((n & 127) | 128);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
-const fieldVarint = (f, n) => Buffer.concat([varint(f << 3), varint(n)]);
-const fieldBytes = (f, b) => {
-  const buf = typeof b === 'string' ? Buffer.from(b) : b;
-  return Buffer.concat([varint((f << 3) | 2), varint(buf.length), buf]);
-};
-function valueInfo(name, dims) {
-  const shape = Buffer.concat(dims.map((d) => fieldBytes(1, typeof d === 'number' ? fieldVarint(1, d) : fieldBytes(2, d))));
-  const tensorType = Buffer.concat([fieldVarint(1, 1 /* FLOAT */), fieldBytes(2, shape)]);
-  return Buffer.concat([fieldBytes(1, name), fieldBytes(2, fieldBytes(1, tensorType))]);
-}
-function bigMatMulModel(k, m) {
-  const w = Buffer.alloc(k * m * 4);
-  for (let i = 0; i < k * m; i++) w.writeFloatLE(((i % 97) - 48) / 4096, i * 4);
-  // TensorProto: dims=1 (repeated int64), data_type=2, name=8, raw_data=9
-  const init = Buffer.concat([fieldVarint(1, k), fieldVarint(1, m), fieldVarint(2, 1), fieldBytes(8, 'W'), fieldBytes(9, w)]);
-  // NodeProto: input=1, output=2, op_type=4
-  const node = Buffer.concat([fieldBytes(1, 'X'), fieldBytes(1, 'W'), fieldBytes(2, 'Y'), fieldBytes(4, 'MatMul')]);
-  // GraphProto: node=1, name=2, initializer=5, input=11, output=12
-  const graph = Buffer.concat([fieldBytes(1, node), fieldBytes(2, 'big'), fieldBytes(5, init), fieldBytes(11, valueInfo('X', [1, k])), fieldBytes(12, valueInfo('Y', [1, m]))]);
-  const opset = Buffer.concat([fieldBytes(1, ''), fieldVarint(2, 13)]);
-  return Buffer.concat([fieldVarint(1, 7), fieldBytes(8, opset), fieldBytes(7, graph)]);
 }
 
 function tryExec(cmd, args) {
@@ -430,7 +398,7 @@ async function main() {
     });
 
     // (b) AI.MODELSTORE of a ~25 MB model, repeated until at least SECONDS have passed (and at least 3 stores)
-    const big = bigMatMulModel(2560, 2560);
+    const big = weightedMatMul(2560, 2560);
     const uploader = client(oursPort);
     await uploader.ping();
     let stores = 0;

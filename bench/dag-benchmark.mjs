@@ -27,6 +27,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { atCleanup, cleanup, freePort, mkTmp, startServer } from './processes.mjs';
+import { fraudOnnx } from './onnx-models.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -54,53 +55,6 @@ const clients = new Set();
 atCleanup(() => {
   for (const c of clients) c.disconnect();
 });
-
-// ------------------------------------------------------------------------------- a fraud-shaped ONNX model
-// protobuf by hand (onnx.proto field numbers), as test/helpers/onnx-models.ts, plus initializers for weights
-
-function varint(n) {
-  const out = [];
-  while (n > 127) {
-    out.push((n & 127) | 128);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
-const fVarint = (f, n) => Buffer.concat([varint(f << 3), varint(n)]);
-const fBytes = (f, b) => {
-  const buf = typeof b === 'string' ? Buffer.from(b) : b;
-  return Buffer.concat([varint((f << 3) | 2), varint(buf.length), buf]);
-};
-function valueInfo(name, dims) {
-  const shape = Buffer.concat(dims.map((d) => fBytes(1, typeof d === 'number' ? fVarint(1, d) : fBytes(2, d))));
-  const tensorType = Buffer.concat([fVarint(1, 1 /* FLOAT */), fBytes(2, shape)]);
-  return Buffer.concat([fBytes(1, name), fBytes(2, fBytes(1, tensorType))]);
-}
-/** TensorProto: dims (1), data_type (2) FLOAT, name (8), raw_data (9) */
-function initializer(name, dims, values) {
-  const raw = Buffer.alloc(values.length * 4);
-  values.forEach((v, i) => raw.writeFloatLE(v, i * 4));
-  return Buffer.concat([...dims.map((d) => fVarint(1, d)), fVarint(2, 1), fBytes(8, name), fBytes(9, raw)]);
-}
-function fraudOnnx() {
-  const w = (n, seed) => Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.1);
-  const node = (ins, out, op) => fBytes(1, Buffer.concat([...ins.map((i) => fBytes(1, i)), fBytes(2, out), fBytes(4, op)]));
-  const graph = Buffer.concat([
-    node(['transaction', 'W1'], 'A', 'MatMul'),
-    node(['reference', 'W2'], 'B', 'MatMul'),
-    node(['A', 'B'], 'C', 'Add'),
-    node(['C'], 'output', 'Softmax'),
-    fBytes(2, 'fraud'),
-    fBytes(5, initializer('W1', [30, 2], w(60, 1))),
-    fBytes(5, initializer('W2', [256, 2], w(512, 2))),
-    fBytes(11, valueInfo('transaction', ['N', 30])),
-    fBytes(11, valueInfo('reference', [1, 256])),
-    fBytes(12, valueInfo('output', ['N', 2])),
-  ]);
-  const opset = Buffer.concat([fBytes(1, ''), fVarint(2, 13)]);
-  return Buffer.concat([fVarint(1, 7), fBytes(8, opset), fBytes(7, graph)]);
-}
 
 // ----------------------------------------------------------------------------------------------- helpers
 

@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { atCleanup, children, freePort, mkTmp, startServer } from './processes.mjs';
+import { weightedMatMul } from './onnx-models.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -98,34 +99,6 @@ async function waitSynced(master, replica, timeoutMs = 600000) {
 }
 
 // ------------------------------------------------------------------------------------------ data
-
-/** Y = X·W with a constant W [k, m] (see test/helpers/onnx-models.ts weightedMatMul). */
-function weightedMatMul(k, m) {
-  const varint = (n) => {
-    const out = [];
-    while (n > 127) {
-      out.push((n & 127) | 128);
-      n = Math.floor(n / 128);
-    }
-    out.push(n);
-    return Buffer.from(out);
-  };
-  const fv = (f, n) => Buffer.concat([varint(f << 3), varint(n)]);
-  const fb = (f, b) => {
-    const buf = typeof b === 'string' ? Buffer.from(b) : b;
-    return Buffer.concat([varint((f << 3) | 2), varint(buf.length), buf]);
-  };
-  const vi = (name, dims) => {
-    const shape = Buffer.concat(dims.map((d) => fb(1, fb(2, d))));
-    return Buffer.concat([fb(1, name), fb(2, fb(1, Buffer.concat([fv(1, 1), fb(2, shape)])))]);
-  };
-  const w = Buffer.alloc(k * m * 4);
-  for (let i = 0; i < k * m; i++) w.writeFloatLE(((i % 97) - 48) / 4096, i * 4);
-  const init = Buffer.concat([fv(1, k), fv(1, m), fv(2, 1), fb(8, 'W'), fb(9, w)]);
-  const node = fb(1, Buffer.concat([fb(1, 'X'), fb(1, 'W'), fb(2, 'Y'), fb(4, 'MatMul')]));
-  const graph = Buffer.concat([node, fb(2, 'w'), fb(5, init), fb(11, vi('X', ['1', String(k)])), fb(12, vi('Y', ['1', String(m)]))]);
-  return Buffer.concat([fv(1, 7), fb(8, Buffer.concat([fb(1, ''), fv(2, 13)])), fb(7, graph)]);
-}
 
 /** Fills a master with ~DATASET_MB: four 25 MB models (strings for Redis) and 1 MB tensors (strings). */
 async function fill(server, c) {
