@@ -8,79 +8,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import { startServer, type TestServer } from '../helpers/server';
-import { keyHashSlot } from '../../src/cluster/crc16';
-
-const DATA = process.env.INFERDB_TESTDATA ?? path.resolve(__dirname, '../../../shared/testdata/redisai');
-const linearIris = fs.readFileSync(path.join(DATA, 'linear_iris.onnx'));
-const slotOf = (k: string) => keyHashSlot(Buffer.from(k));
-/** A hash tag whose keys fall in [lo, hi). */
-function tagIn(lo: number, hi: number, prefix = 't'): string {
-  for (let i = 0; ; i++) if (slotOf(`${prefix}${i}`) >= lo && slotOf(`${prefix}${i}`) < hi) return `${prefix}${i}`;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await f();
-    if (ok(last)) return last;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
-
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A client port whose bus port (port + 10000) is free too. */
-async function clusterPort(): Promise<number> {
-  for (;;) {
-    const p = 20000 + Math.floor(Math.random() * 15000);
-    if ((await canBind(p)) && (await canBind(p + 10000))) return p;
-  }
-}
-
-const NODE_TIMEOUT = 1500;
-const clusterArgs = (port: number) => ['--port', String(port), '--cluster-enabled', 'yes', '--cluster-node-timeout', String(NODE_TIMEOUT)];
-
-function redisCli(args: string[], timeoutMs = 30000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('redis-cli', args, { timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === 'number' ? code : 1, out: stdout + stderr });
-    });
-  });
-}
-
-const errorOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return 'no error';
-};
-
-function fields(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
+import { clusterArgs, clusterPort, errorOf, fields, linearIris, NODE_TIMEOUT, redisCli, sleep, slotOf, tagIn, until } from './cluster-helpers';
 
 describe('one cluster node', () => {
   let servers: TestServer[] = [];
