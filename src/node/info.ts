@@ -89,7 +89,7 @@ export function registerCoreSections(info: InfoSections, server: Server): void {
       ['maxclients', server.config.getInt('maxclients')],
       ['client_recent_max_input_buffer', maxIn],
       ['client_recent_max_output_buffer', maxOut],
-      ['blocked_clients', 0],
+      ['blocked_clients', server.blocking.blockedCount],
       ['tracking_clients', 0],
       ['clients_in_timeout_table', 0],
       ['pubsub_clients', pubsub],

@@ -39,10 +39,12 @@ describe('blocking commands', () => {
     await sleep(50);
     const pb = b.blpop('q', 0);
     await sleep(50);
+    expect(await w.info('clients')).toMatch(/\r\nblocked_clients:2\r\n/);
     expect(await w.rpush('q', 'first', 'second')).toBe(2);
     expect(await pa).toEqual(['q', 'first']);
     expect(await pb).toEqual(['q', 'second']);
     expect(await w.exists('q')).toBe(0);
+    expect(await w.info('clients')).toMatch(/\r\nblocked_clients:0\r\n/);
     // the client runs nothing else while blocked: a pipelined PING answers after the pop
     const raw = await rawPushConn(srv, 2);
     raw.sock.write('*3\r\n$5\r\nBLPOP\r\n$2\r\nq2\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n');
