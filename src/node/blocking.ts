@@ -31,6 +31,12 @@ export class BlockingRegistry {
   private handling = false;
   /** clients blocked right now (INFO blocked_clients) */
   blockedCount = 0;
+  /** clients inside a blocking command (the idle `timeout` does not close them, as in Redis) */
+  private readonly blockedClients = new Set<Client>();
+
+  isBlocked(c: Client): boolean {
+    return this.blockedClients.has(c);
+  }
 
   /** A key was written: if clients wait on it, retry them after the current command. */
   signal(db: Database, key: string): void {
@@ -99,6 +105,7 @@ export class BlockingRegistry {
         else byKey.set(k, [w]);
       }
       this.blockedCount++;
+      this.blockedClients.add(c);
       if (timeoutMs > 0) {
         w.timer = setTimeout(() => {
           if (w.done) return;
@@ -114,6 +121,7 @@ export class BlockingRegistry {
     if (w.done) return;
     w.done = true;
     this.blockedCount--;
+    this.blockedClients.delete(w.client);
     if (w.timer) clearTimeout(w.timer);
     w.client.socket.off('close', w.onClose);
     const byKey = this.byKey.get(w.db);

@@ -534,7 +534,7 @@ export class Server {
     const timeout = this.config.getInt('timeout');
     if (timeout > 0) {
       for (const c of this.clients.values()) {
-        if (c.kind === 'normal' && !c.inPubSubContext && now - c.lastInteraction > timeout * 1000) c.close();
+        if (c.kind === 'normal' && !c.inPubSubContext && !this.blocking.isBlocked(c) && now - c.lastInteraction > timeout * 1000) c.close();
       }
     }
     for (const c of this.clients.values()) if (c.softLimitSince > 0) this.enforceOutputLimits(c);

@@ -174,6 +174,26 @@ describe('blocking commands', () => {
   });
 });
 
+describe('blocking commands and the idle timeout', () => {
+  it('a client blocked longer than `timeout` stays connected (as Redis); an idle one is closed', async () => {
+    const srv = await startServer(['--save', '', '--timeout', '1']);
+    try {
+      const blocked = srv.client({ protocol: 2, retryStrategy: () => null, autoResendUnfulfilledCommands: false });
+      const idle = srv.client({ protocol: 2, retryStrategy: () => null });
+      const w = srv.client({ protocol: 2 });
+      await idle.ping();
+      const closed = new Promise((r) => idle.once('end', r));
+      const popped = blocked.blpop('late', 0);
+      await sleep(2500); // past `timeout` (1 s) and the cron that enforces it
+      await closed;
+      await w.rpush('late', 'v');
+      expect(await popped).toEqual(['late', 'v']);
+    } finally {
+      await srv.stop();
+    }
+  }, 15000);
+});
+
 describe('blocking commands under replication', () => {
   const servers: TestServer[] = [];
   afterAll(async () => {
