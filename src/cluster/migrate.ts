@@ -13,7 +13,7 @@ import type { Value } from '../node/keyspace';
 import { CommandError } from '../node/errors';
 import { lower, str } from '../node/commands/args';
 import { valueCodec } from '../persistence/codecs';
-import { encode as respEncode } from './resp-encode';
+import { commandBytes } from '../node/resp/command';
 
 const PAYLOAD_VERSION = 1;
 const BAD_PAYLOAD = 'ERR DUMP payload version or checksum are wrong';
@@ -178,14 +178,14 @@ async function migrate(c: Client, argv: Buffer[]): Promise<void> {
   const present = keys.filter((k) => db.exists(k));
   if (present.length === 0) return void c.out.simple('NOKEY');
   const cmds: Buffer[] = [];
-  if (auth) cmds.push(respEncode(['AUTH', ...auth]));
-  if (dbText !== '0') cmds.push(respEncode(['SELECT', dbText]));
+  if (auth) cmds.push(commandBytes('AUTH', ...auth));
+  if (dbText !== '0') cmds.push(commandBytes('SELECT', dbText));
   for (const k of present) {
     const v = db.lookup(k)!;
     const ttl = db.pttl(k);
     const args: (string | Buffer)[] = ['RESTORE-ASKING', Buffer.from(k, 'latin1'), String(ttl > 0 ? ttl : 0), dumpValue(v)];
     if (replace) args.push('REPLACE');
-    cmds.push(respEncode(args));
+    cmds.push(commandBytes(...args));
   }
   const sock = net.connect(port, host);
   sock.setNoDelay(true);

@@ -18,7 +18,8 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../node/server';
-import { checksumAnnotation, encodeCommand, parseLog, type LogCommand } from './resp-log';
+import { encodeCommand } from '../node/resp/command';
+import { checksumAnnotation, parseLog, type LogCommand } from './resp-log';
 import { PersistenceError, fsyncDir, isSnapshot, writeSnapshot } from './snapshot';
 import type { Persistence } from './index';
 

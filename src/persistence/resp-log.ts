@@ -56,49 +56,6 @@ export function checksumAnnotation(bufs: Buffer[]): Buffer {
   return line;
 }
 
-const CRLF = Buffer.from('\r\n');
-
-/** RESP encoding of one command, appended to `out` as buffers (large arguments are not copied); answers its size. */
-export function encodeCommand(argv: Buffer[], out: Buffer[]): number {
-  let size = 16;
-  let big = false;
-  for (const a of argv) {
-    if (a.length >= 1024) big = true;
-    size += a.length + 16;
-  }
-  if (!big) {
-    // the common case: one buffer, written in place (from the pool for small sizes)
-    const buf = Buffer.allocUnsafe(size);
-    let p = buf.write(`*${argv.length}\r\n`, 0, 'latin1');
-    for (const a of argv) {
-      p += buf.write(`$${a.length}\r\n`, p, 'latin1');
-      p += a.copy(buf, p);
-      buf[p++] = 13;
-      buf[p++] = 10;
-    }
-    out.push(buf.subarray(0, p));
-    return p;
-  }
-  let head = `*${argv.length}\r\n`;
-  let bytes = 0;
-  for (const a of argv) {
-    if (a.length < 1024) {
-      head += `$${a.length}\r\n` + a.toString('latin1') + '\r\n';
-    } else {
-      head += `$${a.length}\r\n`;
-      const h = Buffer.from(head, 'latin1');
-      out.push(h, a, CRLF);
-      bytes += h.length + a.length + 2;
-      head = '';
-    }
-  }
-  if (head) {
-    const h = Buffer.from(head, 'latin1');
-    out.push(h);
-    bytes += h.length;
-  }
-  return bytes;
-}
 
 /** Reads a "\r\n"-terminated decimal after a type byte at `pos`; null at EOF before the CRLF, NaN when invalid. */
 function readNumberLine(buf: Buffer, pos: number): { n: number; next: number } | null {

@@ -8,7 +8,7 @@
 import * as net from 'node:net';
 import { Client } from '../node/client';
 import { RespParser } from '../node/resp/parser';
-import { encodeCommand } from '../persistence/resp-log';
+import { commandBytes as command } from '../node/resp/command';
 import type { Replication } from './replication';
 
 export type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
@@ -21,15 +21,6 @@ function encodedLength(argv: Buffer[]): number {
   let n = 3 + String(argv.length).length;
   for (const a of argv) n += 5 + String(a.length).length + a.length;
   return n;
-}
-
-function command(...args: (string | Buffer)[]): Buffer {
-  const parts: Buffer[] = [];
-  encodeCommand(
-    args.map((a) => (typeof a === 'string' ? Buffer.from(a) : a)),
-    parts,
-  );
-  return Buffer.concat(parts);
 }
 
 export class MasterLink {

@@ -16,7 +16,7 @@ import * as nodePath from 'node:path';
 import type { Client } from '../node/client';
 import type { Command } from '../node/command-table';
 import type { Server } from '../node/server';
-import { encodeCommand } from '../persistence/resp-log';
+import { commandBytes, encodeCommand } from '../node/resp/command';
 import { writeSnapshot } from '../persistence/snapshot';
 import { Backlog } from './backlog';
 import { MasterLink } from './master-link';
@@ -264,7 +264,7 @@ export class Replication {
     const target = this.offset;
     const count = () => this.acked(target);
     if (count() >= numreplicas) return count();
-    this.append(encodeParts(['REPLCONF', 'GETACK', '*']));
+    this.append([commandBytes('REPLCONF', 'GETACK', '*')]);
     return new Promise<number>((resolve) => {
       let timer: NodeJS.Timeout | null = null;
       const w: Waiter = {
@@ -411,7 +411,7 @@ export class Replication {
     const cfg = this.server.config;
     if (this.role === 'master' && this.replicas.size > 0 && now - this.lastPing >= cfg.getInt('repl-ping-replica-period') * 1000) {
       this.lastPing = now;
-      this.append(encodeParts(['PING']));
+      this.append([commandBytes('PING')]);
     }
     const timeout = cfg.getInt('repl-timeout') * 1000;
     for (const r of [...this.replicas]) {
@@ -477,15 +477,6 @@ export class Replication {
 
 /** A refusal of PSYNC/SYNC with its own error code (no ERR prefix). */
 export class SyncRefused extends Error {}
-
-function encodeParts(args: string[]): Buffer[] {
-  const parts: Buffer[] = [];
-  encodeCommand(
-    args.map((a) => Buffer.from(a)),
-    parts,
-  );
-  return parts;
-}
 
 function normaliseIp(ip: string | undefined): string {
   if (!ip) return '?';

@@ -3,6 +3,7 @@
 // link, `message` arrays go to onMessage instead.
 
 import * as net from 'node:net';
+import { commandBytes } from '../node/resp/command';
 
 export type Reply = string | number | null | ReplyError | Reply[];
 
@@ -53,15 +54,6 @@ function parseReply(buf: Buffer, pos: number): [Reply, number] | null {
   }
 }
 
-export function encodeCommand(args: (string | number)[]): string {
-  let s = `*${args.length}\r\n`;
-  for (const a of args) {
-    const v = String(a);
-    s += `$${Buffer.byteLength(v)}\r\n${v}\r\n`;
-  }
-  return s;
-}
-
 export class Link {
   private socket: net.Socket;
   private buf: Buffer = Buffer.alloc(0);
@@ -107,7 +99,7 @@ export class Link {
   send(args: (string | number)[], cb: Callback = () => {}): void {
     if (this.closed) return cb(new ReplyError('ERR link closed'));
     this.callbacks.push(cb);
-    this.socket.write(encodeCommand(args));
+    this.socket.write(commandBytes(...args));
   }
 
   private onData(d: Buffer): void {
