@@ -1,0 +1,79 @@
+// The failover drills for real: ops/drills/kill-master.mjs kills -9 the master of the sentinel topology
+// (ops/sentinel/local.sh) and of the cluster topology (ops/cluster/local.sh) under a SET + WAIT 1 load; the drill
+// must print its timeline in order, see the new master take writes, and lose no acknowledged write.
+
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+
+const DRILL = path.resolve(__dirname, '../../ops/drills/kill-master.mjs');
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+/** a base port whose offsets are all free */
+async function freeBase(offsets: number[]): Promise<number> {
+  for (;;) {
+    const base = 20000 + Math.floor(Math.random() * 14000);
+    let ok = true;
+    for (const o of offsets) if (!(ok = await canBind(base + o))) break;
+    if (ok) return base;
+  }
+}
+function drill(mode: string, base: number): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [DRILL, mode, '--base-port', String(base)], { timeout: 60000 }, (err, stdout, stderr) => {
+      const code = err ? (err as { code?: number }).code : 0;
+      resolve({ code: typeof code === 'number' ? code : 1, out: stdout + stderr });
+    });
+  });
+}
+/** the timeline lines: [ms after the kill, text] */
+const timeline = (out: string) => [...out.matchAll(/^\s+\+\s*(\d+) ms {2}(.*)$/gm)].map((m) => [Number(m[1]), m[2]] as const);
+const at = (tl: ReturnType<typeof timeline>, re: RegExp) => {
+  const e = tl.find(([, w]) => re.test(w));
+  if (!e) throw new Error(`${re} not on the timeline`);
+  return e[0];
+};
+
+describe('kill -9 drills', () => {
+  it('sentinel topology: +sdown, +odown, +switch-master, writes again on the promoted replica, 0 acknowledged writes lost', async () => {
+    const base = await freeBase([0, 1, 2, 100, 101, 102]);
+    const r = await drill('sentinel', base);
+    expect(r.code, r.out).toBe(0);
+    const tl = timeline(r.out);
+    const sdown = at(tl, /\+sdown master mymaster/);
+    const odown = at(tl, /\+odown master mymaster/);
+    const sw = at(tl, /\+switch-master mymaster 127\.0\.0\.1 \d+ 127\.0\.0\.1 \d+/);
+    const again = at(tl, /writer: first acknowledged write/);
+    expect(sdown).toBeGreaterThanOrEqual(500); // down-after-milliseconds 1000 minus the ping period
+    expect(odown).toBeGreaterThanOrEqual(sdown);
+    expect(sw).toBeGreaterThanOrEqual(odown);
+    expect(again).toBeGreaterThan(odown);
+    expect(again).toBeLessThan(5000);
+    expect(r.out).toMatch(/acknowledged writes lost: 0$/m);
+    expect(Number(/acknowledged (\d+),/.exec(r.out)![1])).toBeGreaterThan(100);
+  }, 70000);
+
+  it('cluster topology: FAIL, the replica takes the slots, writes again, the old master rejoins as a replica, 0 acknowledged writes lost', async () => {
+    const base = await freeBase([0, 1, 2, 3, 4, 5, 10000, 10001, 10002, 10003, 10004, 10005]);
+    const r = await drill('cluster', base);
+    expect(r.code, r.out).toBe(0);
+    const tl = timeline(r.out);
+    const fail = at(tl, /sees \d+ FAIL$/);
+    const promoted = at(tl, /master of slot \d+/);
+    const again = at(tl, /writer: writing again on/);
+    const rejoined = at(tl, /rejoined as a replica/);
+    const acked = at(tl, /writer: first acknowledged write/);
+    expect(fail).toBeGreaterThanOrEqual(1000); // node timeout 1500 (minus the ping period)
+    expect(promoted).toBeGreaterThanOrEqual(fail);
+    expect(again).toBeGreaterThanOrEqual(promoted - 100); // the writer may learn of the promotion before the watcher's poll
+    expect(acked).toBeGreaterThanOrEqual(rejoined - 100);
+    expect(r.out).toMatch(/acknowledged writes lost: 0$/m);
+  }, 70000);
+});
