@@ -160,7 +160,7 @@ try {
   launcher();
   unwatch = await watch();
   let port = await findMaster();
-  console.log(`[drill ${mode}] master ${port}; write load: SET + WAIT 1 100`);
+  console.log(`[drill ${mode}] master ${port}; write load: SET + WAIT ${mode === 'sentinel' ? '2' : '1'} 100`);
   let conn = client(port);
   await conn.connect();
   let running = true, recovered = false, recoveredAck = false, n = 0;
@@ -169,9 +169,12 @@ try {
       const i = n++;
       sent++;
       try {
-        const [[e1, ok], [e2, replicas]] = await conn.pipeline().set(`${keyPrefix}${i}`, String(i)).call('WAIT', '1', '100').exec();
+        // an acknowledged write must be on every replica the sentinels may promote: the first master has two
+        // (WAIT 2; they rank replicas by priority before offset), the promoted one one
+        const want = mode === 'sentinel' && !tKill ? 2 : 1;
+        const [[e1, ok], [e2, replicas]] = await conn.pipeline().set(`${keyPrefix}${i}`, String(i)).call('WAIT', String(want), '100').exec();
         if (e1 || e2) throw e1 || e2;
-        if (ok === 'OK' && replicas >= 1) {
+        if (ok === 'OK' && replicas >= want) {
           acked.push(i);
           if (tKill && !recoveredAck && conn.options.port !== killedPort) recoveredAck = true, mark(`writer: first acknowledged write (WAIT >= 1) on new master ${conn.options.port}`);
         } else unacked++;
