@@ -292,12 +292,12 @@ describe('the compose commands run as local processes', () => {
         const f = m.split('\n');
         const v = (k: string) => f[f.indexOf(k) + 1];
         return v('num-slaves') === '2' && v('num-other-sentinels') === '2' && v('port') === String(base) && v('flags') === 'master';
-      });
+      }, 40000); // hellos every 2 s; generous for a loaded CI machine
     }
     let ck = '';
-    await until('CKQUORUM to count the 3 sentinels', async () => /^OK 3 usable Sentinels/.test((ck = await cli(sbase, 'sentinel', 'ckquorum', 'mymaster'))), 5000).catch(() => {});
+    await until('CKQUORUM to count the 3 sentinels', async () => /^OK 3 usable Sentinels/.test((ck = await cli(sbase, 'sentinel', 'ckquorum', 'mymaster'))), 20000).catch(() => {});
     expect(ck).toMatch(/^OK 3 usable Sentinels/);
-  });
+  }, 90000);
 });
 
 describe('ops/cluster/local.sh', () => {
