@@ -440,13 +440,16 @@ describe('append-only log', () => {
       '--port', '0', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout!.on('data', (d) => (out += d));
+    let serverPid = 0; // the traced server: killing strace does not end its tracee
     try {
       await until(async () => /port (\d+)/.test(out), 15000);
       const r = new Redis({ port: Number(/port (\d+)/.exec(out)![1]), host: '127.0.0.1', protocol: 2 } as never);
+      serverPid = Number(/process_id:(\d+)/.exec((await r.info('server')) as string)![1]);
       expect(await r.call('DEBUG', 'AOF-SYNC-MODE', mode)).toBe('OK');
       for (let i = 0; i < 30; i++) expect(await r.set(`traced${i}`, 'v')).toBe('OK');
       r.disconnect();
     } finally {
+      if (serverPid > 0) process.kill(serverPid, 'SIGKILL');
       proc.kill('SIGKILL');
       await new Promise((res) => proc.once('exit', res));
     }
