@@ -51,7 +51,9 @@ describe('kill -9 drills', () => {
     const odown = at(tl, /\+odown master mymaster/);
     const sw = at(tl, /\+switch-master mymaster 127\.0\.0\.1 \d+ 127\.0\.0\.1 \d+/);
     const again = at(tl, /writer: first acknowledged write/);
-    expect(sdown).toBeGreaterThanOrEqual(500); // down-after-milliseconds 1000 minus the ping period
+    // +sdown comes down-after-milliseconds (1000) after the last PING reply, which may precede the kill by the ping
+    // period (500 ms) or more on a loaded machine: all that is certain is that it follows the kill
+    expect(sdown).toBeGreaterThan(0);
     expect(odown).toBeGreaterThanOrEqual(sdown);
     expect(sw).toBeGreaterThanOrEqual(odown);
     expect(again).toBeGreaterThan(odown);
@@ -70,7 +72,7 @@ describe('kill -9 drills', () => {
     const again = at(tl, /writer: writing again on/);
     const rejoined = at(tl, /rejoined as a replica/);
     const acked = at(tl, /writer: first acknowledged write/);
-    expect(fail).toBeGreaterThanOrEqual(1000); // node timeout 1500 (minus the ping period)
+    expect(fail).toBeGreaterThan(0); // node timeout 1500 after the last pong, which may precede the kill on a loaded machine
     expect(promoted).toBeGreaterThanOrEqual(fail);
     expect(again).toBeGreaterThanOrEqual(promoted - 100); // the writer may learn of the promotion before the watcher's poll
     expect(acked).toBeGreaterThanOrEqual(rejoined - 100);
