@@ -29,7 +29,6 @@
 //
 // Both servers and all temporary directories are removed at exit, including on error and SIGINT.
 
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -37,7 +36,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { atCleanup, cleanup, freePort, mkTmp, ping, startServer } from './processes.mjs';
+import { atCleanup, cleanup, envNum, freePort, mkTmp, ping, startServer, tryExec } from './processes.mjs';
 import { weightedMatMul } from './onnx-models.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -48,13 +47,6 @@ const require = createRequire(import.meta.url);
 const Redis = require('ioredis').default ?? require('ioredis');
 const ort = require('onnxruntime-node');
 
-const envNum = (name, dflt) => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(v)}`);
-  return n;
-};
 const SECONDS = envNum('BENCH_AI_SECONDS', 3);
 const BATCHSIZE = envNum('BENCH_AI_BATCHSIZE', 32);
 const MINBATCHSIZE = envNum('BENCH_AI_MINBATCHSIZE', 8);
@@ -204,13 +196,6 @@ async function makePinger(port) {
   };
 }
 
-function tryExec(cmd, args) {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 const f3 = (x) => (Number.isFinite(x) ? x.toFixed(3) : '-');

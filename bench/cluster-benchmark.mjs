@@ -11,13 +11,13 @@
 // Environment: BENCH_CLUSTER_N (redis-benchmark requests, default 200000), BENCH_CLUSTER_SECONDS (AI phase,
 // default 3), BENCH_CLUSTER_NODE_TIMEOUT (ms, default 1500), REDIS_SERVER / REDIS_CLI / REDIS_BENCHMARK.
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { atCleanup, children, freePort, mkTmp, startServer } from './processes.mjs';
+import { atCleanup, children, envNum, freePort, mkTmp, startServer, tryExec } from './processes.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -26,13 +26,6 @@ const RESULTS = path.join(HERE, 'CLUSTER-RESULTS.md');
 const require = createRequire(import.meta.url);
 const Redis = require('ioredis').default ?? require('ioredis');
 
-const envNum = (name, dflt) => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(v)}`);
-  return n;
-};
 const N = envNum('BENCH_CLUSTER_N', 200000);
 const SECONDS = envNum('BENCH_CLUSTER_SECONDS', 3);
 const NODE_TIMEOUT = envNum('BENCH_CLUSTER_NODE_TIMEOUT', 1500);
@@ -213,13 +206,6 @@ async function failover(kind) {
 
 // ------------------------------------------------------------------------------------------ main
 
-const tryExec = (cmd, args) => {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-};
 const startedAt = new Date().toISOString();
 const uptimeStart = tryExec('uptime', []);
 log('redis-benchmark --cluster: inferdb');

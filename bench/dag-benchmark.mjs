@@ -26,7 +26,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { atCleanup, cleanup, freePort, mkTmp, startServer } from './processes.mjs';
+import { atCleanup, cleanup, envNum, freePort, mkTmp, startServer } from './processes.mjs';
 import { fraudOnnx } from './onnx-models.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -36,13 +36,6 @@ const RESULTS = path.join(HERE, 'DAG-RESULTS.md');
 const require = createRequire(import.meta.url);
 const Redis = require('ioredis').default ?? require('ioredis');
 
-const envNum = (name, dflt) => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(v)}`);
-  return n;
-};
 const SECONDS = envNum('BENCH_DAG_SECONDS', 5);
 const ROUNDS = envNum('BENCH_DAG_ROUNDS', 2);
 const CLIENTS = envNum('BENCH_DAG_CLIENTS', 16);

@@ -1,7 +1,7 @@
 // Process bookkeeping shared by the benchmarks: every server, child and temp dir they start is registered
 // here and torn down exactly once, on normal exit, on a signal, and on an uncaught error.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -120,4 +120,22 @@ export async function startServer(name, cmd, args, port, cwd) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${name} did not answer PING on port ${port} within 20s:\n${output}`);
+}
+
+/** A positive number from the environment, or the default; anything else stops the benchmark. */
+export function envNum(name, dflt) {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** A command's trimmed output (versions, uptime) for the results' notes, or 'unknown'. */
+export function tryExec(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
 }

@@ -12,13 +12,13 @@
 // Environment: BENCH_REPL_DATASET_MB (default 1024), BENCH_REPL_SECONDS (lag window, default 5),
 // BENCH_REPL_N (SET requests per throughput run, default 200000), REDIS_SERVER / REDIS_BENCHMARK.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { atCleanup, children, freePort, mkTmp, startServer } from './processes.mjs';
+import { atCleanup, children, envNum, freePort, mkTmp, startServer, tryExec } from './processes.mjs';
 import { weightedMatMul } from './onnx-models.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -28,13 +28,6 @@ const RESULTS = path.join(HERE, 'REPLICATION-RESULTS.md');
 const require = createRequire(import.meta.url);
 const Redis = require('ioredis').default ?? require('ioredis');
 
-const envNum = (name, dflt) => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(v)}`);
-  return n;
-};
 const DATASET_MB = envNum('BENCH_REPL_DATASET_MB', 1024);
 const LAG_SECONDS = envNum('BENCH_REPL_SECONDS', 5);
 const SET_N = envNum('BENCH_REPL_N', 200000);
@@ -196,13 +189,6 @@ async function lagAndThroughput(start) {
 
 // ------------------------------------------------------------------------------------------ main
 
-const tryExec = (cmd, args) => {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-};
 
 const startedAt = new Date().toISOString();
 const uptimeStart = tryExec('uptime', []);
