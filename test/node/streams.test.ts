@@ -10,13 +10,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Redis from 'ioredis';
-import { encode, rawExchange, startServer, type TestServer } from '../helpers/server';
-import { errOf, rawClient, replyEnd, type RawSend } from '../helpers/resp';
+import { startServer, type TestServer } from '../helpers/server';
+import { errOf, rawClient, type RawSend } from '../helpers/resp';
+import { rawPort, REDIS_SERVER, startRedis } from '../helpers/redis-reference';
 import { Stream, cmpId, fmtId, type StreamID } from '../../src/node/stream/stream';
 import { decodeStream, encodeStream } from '../../src/node/stream/codec';
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => fs.existsSync(p));
 
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -235,54 +235,6 @@ describe('stream commands', () => {
 
 // ---- differential run against a real redis-server ----
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function startRedis(): Promise<{ port: number; proc: ChildProcess; dir: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferdb-xref-'));
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const proc = spawn(REDIS_SERVER!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const ok = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 10000);
-      proc.stdout!.on('data', (d) => {
-        out += d;
-        if (out.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve(true);
-        }
-      });
-      proc.on('exit', () => {
-        clearTimeout(timer);
-        resolve(false);
-      });
-    });
-    if (ok) return { port, proc, dir };
-    proc.kill('SIGKILL');
-    if (attempt >= 2) throw new Error(`redis-server did not start:\n${out}`);
-  }
-}
-
-async function rawPort(port: number, proto: 2 | 3): Promise<{ send: RawSend; sock: net.Socket }> {
-  const sock = await new Promise<net.Socket>((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => resolve(s));
-    s.on('error', reject);
-  });
-  const send: RawSend = (...args) => rawExchange(sock, encode(...args), (t) => replyEnd(t) === t.length);
-  if (proto === 3) await send('HELLO', '3');
-  return { send, sock };
-}
 
 /** Random stream commands with explicit ids (time-free replies only: no idle times, no `*` ids). */
 function randomCommand(rnd: () => number, clock: { ms: number }): string[] {

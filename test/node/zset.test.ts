@@ -3,20 +3,20 @@
 // redis-server 7.0 (every reply compared byte for byte, in RESP2 and RESP3), and persistence (SAVE + restart,
 // DEBUG RELOAD, copy-on-write under BGSAVE).
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type Redis from 'ioredis';
-import { encode, rawExchange, startServer, type TestServer } from '../helpers/server';
-import { errOf, rawClient, replyEnd, type RawSend } from '../helpers/resp';
+import { startServer, type TestServer } from '../helpers/server';
+import { errOf, rawClient, type RawSend } from '../helpers/resp';
+import { rawPort, REDIS_SERVER, startRedis } from '../helpers/redis-reference';
 import { ZSet, formatScore, parseScore, parseRangeScore } from '../../src/node/zset';
 import { decodeZSet, encodeZSet } from '../../src/node/zset/codec';
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => fs.existsSync(p));
 const REDIS_CLI = fs.existsSync('/usr/bin/redis-cli') ? '/usr/bin/redis-cli' : 'redis-cli';
 const haveCli = spawnSync(REDIS_CLI, ['--version']).status === 0;
 
@@ -524,54 +524,6 @@ describe('sorted set commands', () => {
 
 // ---- differential run against a real redis-server ----
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function startRedis(): Promise<{ port: number; proc: ChildProcess; dir: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferdb-zref-'));
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const proc = spawn(REDIS_SERVER!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const ok = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 10000);
-      proc.stdout!.on('data', (d) => {
-        out += d;
-        if (out.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve(true);
-        }
-      });
-      proc.on('exit', () => {
-        clearTimeout(timer);
-        resolve(false);
-      });
-    });
-    if (ok) return { port, proc, dir };
-    proc.kill('SIGKILL');
-    if (attempt >= 2) throw new Error(`redis-server did not start:\n${out}`);
-  }
-}
-
-async function rawPort(port: number, proto: 2 | 3): Promise<{ send: RawSend; sock: net.Socket }> {
-  const sock = await new Promise<net.Socket>((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => resolve(s));
-    s.on('error', reject);
-  });
-  const send: RawSend = (...args) => rawExchange(sock, encode(...args), (t) => replyEnd(t) === t.length);
-  if (proto === 3) await send('HELLO', '3');
-  return { send, sock };
-}
 
 /** A random sorted-set command over a few keys (one a set, one a string, one kept all-zero-score for lex). */
 function randomCommand(rnd: () => number): string[] {
