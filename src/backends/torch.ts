@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MessageChannel, parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { BackendError, type Backend, type BackendTensor, type LoadedModel, type LoadOptions, type ScriptCall } from './backend';
+import { checkTorchArchive } from './torch-archive';
 
 /** Where the build puts the addon (the same from src/backends and dist/backends). */
 export const TORCH_ADDON_PATH = path.resolve(__dirname, '..', '..', 'native', 'torch', 'build', 'Release', 'inferdb_torch.node');
@@ -154,6 +155,9 @@ export class TorchBackend implements Backend<TorchHandle> {
   async load(blob: Uint8Array, opts: LoadOptions): Promise<LoadedModel<TorchHandle>> {
     if (opts.script) return this.loadScript(blob, opts);
     this.prepare(opts);
+    // libtorch does not check record CRCs, and a damaged record can corrupt its heap (torch-archive.ts)
+    const damaged = checkTorchArchive(blob);
+    if (damaged) throw new BackendError(`PytorchStreamReader failed reading zip archive: ${damaged}`);
     let m: ReturnType<TorchAddon['loadModule']>;
     try {
       m = this.addon.loadModule(blob);

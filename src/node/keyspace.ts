@@ -4,6 +4,7 @@
 
 import { CommandError, Err } from './errors';
 import { ListDeque } from './commands/t_list';
+import { dropCursors } from './scan-cursor';
 
 export type ValueType = 'string' | 'list' | 'hash' | 'set' | string;
 
@@ -161,6 +162,7 @@ export class Database {
   clear(): void {
     for (const key of this.map.keys()) this.hooks.keyModified(this, key);
     this.map.clear();
+    dropCursors(this);
     this.expires.clear();
     this.expireCursor = null;
   }

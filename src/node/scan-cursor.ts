@@ -45,6 +45,24 @@ export class ScanCursors {
   }
 }
 
+const owners = new WeakMap<object, ScanCursors>();
+
+/** The live cursors of a database / hash / set / zset, created on first use. */
+export function cursorsFor(owner: object): ScanCursors {
+  let cur = owners.get(owner);
+  if (!cur) owners.set(owner, (cur = new ScanCursors()));
+  return cur;
+}
+
+/**
+ * Forgets an owner's live cursors (FLUSHDB / FLUSHALL). A Map iterator keeps the table it started on, and
+ * Map.clear() leaves the old table (with every key and value) to such iterators: an abandoned SCAN cursor would
+ * otherwise hold a whole flushed keyspace (found by bench/fuzz.mjs). Their cursors then restart by position.
+ */
+export function dropCursors(owner: object): void {
+  owners.delete(owner);
+}
+
 /** Parses a SCAN cursor; null when invalid (Redis: "ERR invalid cursor"). */
 export function parseCursor(s: string): number | null {
   if (!/^\d+$/.test(s)) return null;

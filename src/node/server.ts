@@ -307,9 +307,13 @@ export class Server {
     this.propagateOverride = null;
     c.lastCommand = cmd.fullName;
     let result: void | Promise<void>;
+    const replyMark = c.out.mark();
     try {
       result = cmd.handler!(c, argv);
     } catch (e) {
+      // a handler that threw halfway through its reply: drop the partial reply so the error stands alone
+      // (or close the connection after the error when part of it already left)
+      if (!c.out.truncate(replyMark)) c.closeAfterReply = true;
       this.handlerFailed(c, cmd, e);
       // a command that changed the keyspace before failing still propagates, as in Redis
       this.propagateIfDirty(c, cmd, argv, dirtyBefore);

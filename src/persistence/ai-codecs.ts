@@ -22,8 +22,10 @@ registerValueCodec(TENSOR_TYPE, {
     const dtype = DTYPES[f[0] as DTypeName];
     if (!dtype) bad('tensor');
     const shape = (f[1] as unknown[]).map(Number);
-    // STRING tensors need their element offsets rebuilt; fixed-size types take the bytes as they are
-    const t: Tensor = dtype.name === 'STRING' ? tensorFromBlob(dtype, shape, blobs[0]) : { dtype: dtype.name, shape, data: blobs[0] };
+    if (!Buffer.isBuffer(blobs[0]) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) bad('tensor');
+    // tensorFromBlob checks the bytes against dtype and shape (and rebuilds STRING offsets): a damaged RESTORE
+    // payload made a tensor whose AI.TENSORGET VALUES read past its data (bench/fuzz.mjs)
+    const t: Tensor = tensorFromBlob(dtype, shape, blobs[0]);
     return { type: TENSOR_TYPE, value: t } satisfies TensorValue;
   },
 });

@@ -4,10 +4,8 @@ import type { CommandDef } from '../command-table';
 import type { Client } from '../client';
 import { CommandError, Err } from '../errors';
 import { globMatch } from '../glob';
-import { ScanCursors, parseCursor } from '../scan-cursor';
+import { cursorsFor, parseCursor } from '../scan-cursor';
 import { lower, parseInteger, str, syntaxError } from './args';
-
-const keyCursors = new WeakMap<object, ScanCursors>();
 
 /** Parses [MATCH pattern] [COUNT n] [TYPE t] (TYPE only for SCAN) from argv[start]. */
 export function parseScanOptions(argv: Buffer[], start: number, allowType: boolean) {
@@ -27,11 +25,7 @@ export function parseScanOptions(argv: Buffer[], start: number, allowType: boole
   return { pattern: pattern === '*' ? null : pattern, count, type };
 }
 
-export function cursorsFor(owner: object): ScanCursors {
-  let cur = keyCursors.get(owner);
-  if (!cur) keyCursors.set(owner, (cur = new ScanCursors()));
-  return cur;
-}
+export { cursorsFor };
 
 /**
  * Parses a SCAN cursor as Redis does (strtoul: an optional sign, negatives wrap, at most 2^64-1).

@@ -23,6 +23,35 @@ export class ReplyWriter {
     return this.off + this.chunkBytes;
   }
 
+  /** bytes handed out by take() so far */
+  private takenBytes = 0;
+
+  /** A point in the reply stream that truncate() can go back to. */
+  mark(): number {
+    return this.takenBytes + this.off + this.chunkBytes;
+  }
+
+  /**
+   * Drops what was written after `mark` (a reply a failing command left half-written); false when part of it
+   * was already taken for the socket, so the stream can no longer be mended.
+   */
+  truncate(mark: number): boolean {
+    if (mark < this.takenBytes) return false;
+    let drop = this.mark() - mark;
+    const fromScratch = Math.min(drop, this.off);
+    this.off -= fromScratch;
+    drop -= fromScratch;
+    while (drop > 0) {
+      const last = this.chunks[this.chunks.length - 1];
+      const cut = Math.min(drop, last.length);
+      if (cut === last.length) this.chunks.pop();
+      else this.chunks[this.chunks.length - 1] = last.subarray(0, last.length - cut);
+      this.chunkBytes -= cut;
+      drop -= cut;
+    }
+    return true;
+  }
+
   private notify(): void {
     if (this.armed) {
       this.armed = false;
@@ -88,6 +117,7 @@ export class ReplyWriter {
   /** Takes everything written so far, or null when nothing is pending. */
   take(): Buffer | null {
     this.armed = true;
+    this.takenBytes += this.off + this.chunkBytes;
     if (this.chunks.length === 0) {
       if (this.off === 0) return null;
       const out = Buffer.allocUnsafe(this.off);
