@@ -7,6 +7,15 @@
 // the new master (sentinel: SENTINEL GET-MASTER-ADDR-BY-NAME; cluster: CLUSTER SLOTS of a live node) and goes on.
 // At the end every acknowledged key is read back from the new master: "lost" counts acknowledged writes missing.
 // Everything runs under a fresh temp folder and is stopped at the end. Needs `npm run build` and redis-cli.
+// `--fault stop` (sentinel only; ops/drills/partition-master.mjs): SIGSTOP instead of SIGKILL, which cuts the master
+// off from sentinels and clients alike; once the failover is done, SIGCONT: the sentinels must turn the old master
+// into a replica of the new one (+convert-to-slave; its unacknowledged stale writes are discarded, as Redis).
+// `--restart-old` (sentinel only; ops/drills/restart-old-master.mjs): after the failover, restart the killed master
+// (same data dir, AOF on) while the load goes on: the sentinels must turn it into a replica of the new master.
+// `--kill-sentinel` (sentinel only; ops/drills/kill-sentinel.mjs): kill -9 one of the three sentinels first; the two
+// left (quorum 2, majority 2 of 3) must still fail over; then the killed one is restarted from its config file and
+// must learn the new master (hello messages, config epoch) without starting a failover of its own.
+// `--json`: a last line with a machine-readable summary (counts, timeline).
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -24,6 +33,19 @@ if (mode !== 'sentinel' && mode !== 'cluster') {
 }
 const bi = process.argv.indexOf('--base-port');
 const BASE = bi > 0 ? Number(process.argv[bi + 1]) : mode === 'sentinel' ? 7200 : 7300;
+const fi = process.argv.indexOf('--fault');
+const FAULT = fi > 0 ? process.argv[fi + 1] : 'kill';
+const JSON_OUT = process.argv.includes('--json');
+const RESTART_OLD = process.argv.includes('--restart-old');
+const KILL_SENTINEL = process.argv.includes('--kill-sentinel');
+if (KILL_SENTINEL && (mode !== 'sentinel' || FAULT !== 'kill' || RESTART_OLD)) {
+  console.error('--kill-sentinel is for the sentinel topology with kill -9 of the master');
+  process.exit(2);
+}
+if ((FAULT !== 'kill' || RESTART_OLD) && !(mode === 'sentinel' && (FAULT === 'stop' || FAULT === 'kill') && !(FAULT === 'stop' && RESTART_OLD))) {
+  console.error('--fault stop and --restart-old are for the sentinel topology, one at a time');
+  process.exit(2);
+}
 const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), `inferdb-drill-${mode}-`));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const events = [];
@@ -60,6 +82,9 @@ async function until(what, f, timeoutMs = 20000) {
 const sh = (script, args, env = {}) => execFileSync(script, args, { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 
 let killedPort = 0;
+let stoppedPid = 0;
+let oldRole = null;
+let sentinelTriedFailover = false, sentinelLearnt = false;
 let switched = false;
 let launcher, stop, findMaster, masterPid, watch, keyPrefix;
 if (mode === 'sentinel') {
@@ -94,7 +119,7 @@ if (mode === 'sentinel') {
       await sub.psubscribe('*');
       sub.on('pmessage', (_p, ch, msg) => {
         if (ch === '+switch-master') switched = true;
-        if (['+sdown', '+odown', '+switch-master', '+elected-leader', '+promoted-slave', '+failover-end'].includes(ch) && tKill && !msg.startsWith('slave '))
+        if (((['+sdown', '+odown', '+try-failover', '+switch-master', '+elected-leader', '+promoted-slave', '+failover-end'].includes(ch) && !msg.startsWith('slave ')) || ch === '+convert-to-slave') && tKill)
           mark(`sentinel ${port}: ${ch} ${msg}`);
       });
       subs.push(sub);
@@ -153,6 +178,7 @@ let sent = 0, errors = 0, unacked = 0;
 // interrupted (Ctrl-C, a test's timeout): stop the topology before going
 for (const sig of ['SIGINT', 'SIGTERM'])
   process.on(sig, () => {
+    if (stoppedPid) try { process.kill(stoppedPid, 'SIGCONT'); } catch {}
     try { stop(); } catch {}
     process.exit(130);
   });
@@ -193,10 +219,39 @@ try {
   await sleep(1500);
   killedPort = port;
   const pid = await masterPid();
+  const deadSentinel = BASE + 102;
+  let sentinelRestartedAt = 0;
+  if (KILL_SENTINEL) {
+    process.kill(Number(fs.readFileSync(path.join(RUN_DIR, `sentinel-${deadSentinel}.pid`), 'utf8')), 'SIGKILL');
+    console.log(`[drill ${mode}] kill -9 sentinel ${deadSentinel} (2 of 3 left, quorum 2)`);
+    await sleep(500);
+  }
   tKill = Date.now();
-  process.kill(pid, 'SIGKILL');
-  console.log(`[drill ${mode}] timeline (ms after kill -9 of master ${killedPort}, pid ${pid}):`);
-  mark(`kill -9 master ${killedPort}`);
+  process.kill(pid, FAULT === 'stop' ? 'SIGSTOP' : 'SIGKILL');
+  if (FAULT === 'stop') stoppedPid = pid;
+  console.log(`[drill ${mode}] timeline (ms after ${FAULT === 'stop' ? 'SIGSTOP' : 'kill -9'} of master ${killedPort}, pid ${pid}):`);
+  mark(`${FAULT === 'stop' ? 'SIGSTOP (partition)' : 'kill -9'} master ${killedPort}`);
+  if (FAULT === 'stop' || RESTART_OLD) {
+    await until('writes acknowledged on the new master', async () => recoveredAck && switched, 30000).catch((e) => console.log(`  ${e.message}`));
+    if (FAULT === 'stop') {
+      process.kill(pid, 'SIGCONT');
+      stoppedPid = 0;
+      mark(`SIGCONT old master ${killedPort}`);
+    } else {
+      // as ops/sentinel/local.sh started it, plus AOF
+      const dir = path.join(RUN_DIR, `node-${killedPort}`);
+      const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), '--port', String(killedPort), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes'],
+        { stdio: 'ignore', detached: true });
+      child.unref();
+      fs.writeFileSync(path.join(RUN_DIR, `node-${killedPort}.pid`), String(child.pid));
+      mark(`old master ${killedPort} restarted (pid ${child.pid})`);
+    }
+    await until(`${killedPort} to be a replica`, async () => String(await once(killedPort, 'ROLE').then((r) => r?.[0])) === 'slave', 30000)
+      .then(() => mark(`old master ${killedPort} is a replica again`)).catch((e) => console.log(`  ${e.message}`));
+    await until(`${killedPort} to be in sync`, async () => /master_link_status:up/.test(String(await once(killedPort, 'INFO', 'replication'))), 30000)
+      .then(() => mark(`old master ${killedPort} in sync with the new master (master_link_status:up)`)).catch((e) => console.log(`  ${e.message}`));
+    oldRole = String(await once(killedPort, 'ROLE').then((r) => r?.[0]));
+  }
   if (mode === 'cluster') {
     // the new master has no replica left (3 x 1): WAIT 1 answers 0 until the old master comes back; restart it
     // as the launcher started it; it rejoins as a replica of the node that took its slots
@@ -212,6 +267,21 @@ try {
       .then(() => mark(`old master ${killedPort} rejoined as a replica`)).catch((e) => console.log(`  ${e.message}`));
   }
   await until('writes acknowledged on the new master', async () => recoveredAck && (mode === 'cluster' || switched), 30000).catch((e) => console.log(`  ${e.message}`));
+  if (KILL_SENTINEL) {
+    const conf = path.join(RUN_DIR, `sentinel-${deadSentinel}.conf`);
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), '--sentinel', conf], { stdio: 'ignore', detached: true });
+    child.unref();
+    fs.writeFileSync(path.join(RUN_DIR, `sentinel-${deadSentinel}.pid`), String(child.pid));
+    sentinelRestartedAt = Date.now();
+    mark(`sentinel ${deadSentinel} restarted`);
+    const want = await findMaster();
+    await until(`sentinel ${deadSentinel} to learn the new master`, async () => Number((await once(deadSentinel, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster'))?.[1]) === want, 30000)
+      .then(() => mark(`sentinel ${deadSentinel} reports master ${want}`)).catch((e) => console.log(`  ${e.message}`));
+    // a while more: it must not try to undo the failover
+    await sleep(3000);
+    sentinelTriedFailover = events.some((e) => e.t >= sentinelRestartedAt && e.what.startsWith(`sentinel ${deadSentinel}: +try-failover`));
+    sentinelLearnt = Number((await once(deadSentinel, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster'))?.[1]) === want;
+  }
   await sleep(1000);
   running = false;
   await writer;
@@ -229,9 +299,15 @@ try {
   r.disconnect();
   console.log(`[drill ${mode}] writes sent ${sent}, acknowledged ${acked.length}, OK without a replica ack ${unacked}, errors ${errors}; new master ${newMaster}`);
   console.log(`[drill ${mode}] acknowledged writes lost: ${lost}`);
-  process.exitCode = lost === 0 && recoveredAck && (mode === 'cluster' || switched) ? 0 : 1;
+  const ok = lost === 0 && recoveredAck && (mode === 'cluster' || switched) && (FAULT !== 'stop' && !RESTART_OLD || oldRole === 'slave') &&
+    (!KILL_SENTINEL || (sentinelLearnt && !sentinelTriedFailover));
+  if (JSON_OUT)
+    console.log(JSON.stringify({ drill: FAULT === 'stop' ? 'partition-master' : RESTART_OLD ? 'restart-old-master' : KILL_SENTINEL ? 'kill-sentinel' : `kill-master-${mode}`, ok, sent, acked: acked.length, lost, unacked, errors,
+      oldMaster: killedPort, newMaster, oldMasterRole: oldRole, switched, ...(KILL_SENTINEL ? { sentinelLearnt, sentinelTriedFailover } : {}), timeline: events.filter((e) => e.t >= tKill).map((e) => ({ ms: e.t - tKill, what: e.what })) }));
+  process.exitCode = ok ? 0 : 1;
 } finally {
   unwatch?.();
+  if (stoppedPid) try { process.kill(stoppedPid, 'SIGCONT'); } catch {}
   // the launchers' stop sends SIGTERM (the nodes save on the way out); wait for every process before removing
   // the folder, SIGKILL after 10 s
   const pids = fs.readdirSync(RUN_DIR).filter((f) => f.endsWith('.pid')).map((f) => Number(fs.readFileSync(path.join(RUN_DIR, f), 'utf8')));

@@ -164,7 +164,7 @@ function sentinelCommand(c: Client, argv: Buffer[]): void {
       const runid = str(argv[5]);
       if (!Number.isInteger(port) || !Number.isInteger(epoch)) throw new CommandError('ERR value is not an integer or out of range');
       const m = [...s.masters.values()].find((x) => x.ip === ip && x.port === port);
-      const down = !!m && m.sdown;
+      const down = !!m && m.sdown && !s.tilt; // in TILT a sentinel's own view is not trusted (as Redis)
       let leader = '*';
       let leaderEpoch = 0;
       if (m && runid !== '*') [leader, leaderEpoch] = s.voteLeader(m, epoch, runid);
@@ -333,8 +333,8 @@ function info(c: Client, argv: Buffer[]): void {
     const lines = [
       '# Sentinel',
       `sentinel_masters:${s.masters.size}`,
-      'sentinel_tilt:0',
-      'sentinel_tilt_since_seconds:-1',
+      `sentinel_tilt:${s.tilt ? 1 : 0}`,
+      `sentinel_tilt_since_seconds:${s.tilt ? Math.floor((Date.now() - s.tiltStart) / 1000) : -1}`,
       'sentinel_running_scripts:0',
       'sentinel_scripts_queue_length:0',
       'sentinel_simulate_failure_flags:0',

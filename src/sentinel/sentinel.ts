@@ -20,6 +20,9 @@ import { defaultMaster, rewriteSentinelFile, type MasterSpec } from './config';
 
 export const HELLO_CHANNEL = '__sentinel__:hello';
 const INFO_PERIOD = 10000;
+const TILT_TRIGGER_MS = 2000;
+/** SENTINEL_TILT_PERIOD (30 s). Redis has no knob for it; INFERDB_SENTINEL_TILT_PERIOD_MS is for tests only. */
+const tiltPeriodMs = (): number => Number(process.env.INFERDB_SENTINEL_TILT_PERIOD_MS) || 30000;
 const PING_PERIOD = 1000;
 const ASK_PERIOD = 1000;
 const PUBLISH_PERIOD = 2000;
@@ -170,6 +173,10 @@ export class Sentinel {
   currentEpoch: number;
   readonly masters = new Map<string, Master>();
   private timer: NodeJS.Timeout | null = null;
+  /** TILT mode (as Redis): the timer ran late (> 2 s) or the clock went back; no acting on what was seen for a while */
+  tilt = false;
+  tiltStart = 0;
+  private previousTick = 0;
 
   constructor(
     readonly host: SentinelHost,
@@ -183,6 +190,7 @@ export class Sentinel {
 
   start(): void {
     this.flushConfig();
+    this.previousTick = Date.now();
     this.timer = setInterval(() => this.tick(), 100);
   }
 
@@ -238,12 +246,14 @@ export class Sentinel {
 
   private tick(): void {
     const now = Date.now();
+    this.checkTiltCondition(now);
     for (const m of [...this.masters.values()]) {
       if (this.masters.get(m.name) !== m) continue;
       this.handleInstance(m, m, now);
       for (const s of [...m.slaves.values()]) this.handleInstance(s, m, now);
       for (const s of [...m.sentinels.values()]) this.handleInstance(s, m, now);
       if (this.masters.get(m.name) !== m) continue;
+      if (this.tilt) continue; // still monitoring (links, PING, INFO, hello), deciding nothing
       this.checkObjectivelyDown(m, now);
       if (this.startFailoverIfNeeded(m, now)) this.askMasterStateToOtherSentinels(m, now, true);
       this.failoverStateMachine(m, now);
@@ -254,7 +264,24 @@ export class Sentinel {
   private handleInstance(ri: Instance, m: Master, now: number): void {
     this.reconnect(ri, m, now);
     this.sendPeriodicCommands(ri, m, now);
+    if (this.tilt) {
+      if (now - this.tiltStart < tiltPeriodMs()) return;
+      this.tilt = false;
+      this.event('warning', '-tilt', null, null, '#tilt mode exited');
+    }
     this.checkSubjectivelyDown(ri, m, now);
+  }
+
+  /** sentinelCheckTiltCondition: the 100 ms timer ran more than 2 s late (process stopped, machine overloaded) or
+   * the clock jumped back: the replies timed during the gap are not to be trusted, so enter TILT. */
+  private checkTiltCondition(now: number): void {
+    const delta = now - this.previousTick;
+    if (delta < 0 || delta > TILT_TRIGGER_MS) {
+      this.tilt = true;
+      this.tiltStart = now;
+      this.event('warning', '+tilt', null, null, '#tilt mode entered');
+    }
+    this.previousTick = now;
   }
 
   private reconnect(ri: Instance, m: Master, now: number): void {

@@ -25,9 +25,10 @@ async function freeBase(offsets: number[]): Promise<number> {
     if (ok) return base;
   }
 }
-function drill(mode: string, base: number): Promise<{ code: number; out: string }> {
+function drill(mode: string, base: number, script = DRILL, extra: string[] = []): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [DRILL, mode, '--base-port', String(base)], { timeout: 60000 }, (err, stdout, stderr) => {
+    const args = mode ? [script, mode, '--base-port', String(base), ...extra] : [script, '--base-port', String(base), ...extra];
+    execFile(process.execPath, args, { timeout: 80000 }, (err, stdout, stderr) => {
       const code = err ? (err as { code?: number }).code : 0;
       resolve({ code: typeof code === 'number' ? code : 1, out: stdout + stderr });
     });
@@ -78,4 +79,72 @@ describe('kill -9 drills', () => {
     expect(acked).toBeGreaterThanOrEqual(rejoined - 100);
     expect(r.out).toMatch(/acknowledged writes lost: 0$/m);
   }, 70000);
+});
+
+interface DrillSummary {
+  ok: boolean;
+  acked: number;
+  lost: number;
+  oldMaster: number;
+  newMaster: number;
+  oldMasterRole: string | null;
+  timeline: { ms: number; what: string }[];
+}
+const summary = (out: string): DrillSummary => JSON.parse(out.trim().split('\n').pop()!);
+const atJ = (s: DrillSummary, re: RegExp) => {
+  const e = s.timeline.find((x) => re.test(x.what));
+  if (!e) throw new Error(`${re} not on the timeline: ${JSON.stringify(s.timeline)}`);
+  return e.ms;
+};
+
+// the old master back as a replica: +convert-to-slave comes with the sentinels' next 10 s INFO of it, as Redis
+describe('sentinel drills: partition, restart of the old master, loss of a sentinel', () => {
+  it('partition (SIGSTOP > down-after, then SIGCONT): failover, the old master becomes a replica, 0 acknowledged writes lost', async () => {
+    const base = await freeBase([0, 1, 2, 100, 101, 102]);
+    const r = await drill('', base, path.resolve(__dirname, '../../ops/drills/partition-master.mjs'), ['--json']);
+    expect(r.code, r.out).toBe(0);
+    const s = summary(r.out);
+    expect(s.lost).toBe(0);
+    expect(s.acked).toBeGreaterThan(100);
+    expect(s.newMaster).not.toBe(s.oldMaster);
+    expect(s.oldMasterRole).toBe('slave');
+    const sw = atJ(s, /\+switch-master mymaster/);
+    const cont = atJ(s, /SIGCONT old master/);
+    expect(cont).toBeGreaterThanOrEqual(sw);
+    expect(atJ(s, /\+convert-to-slave/)).toBeGreaterThanOrEqual(cont);
+    expect(atJ(s, /is a replica again/)).toBeGreaterThanOrEqual(cont);
+  }, 90000);
+
+  it('restart of the killed master (AOF on): failover, it rejoins as a replica in sync, 0 acknowledged writes lost', async () => {
+    const base = await freeBase([0, 1, 2, 100, 101, 102]);
+    const r = await drill('', base, path.resolve(__dirname, '../../ops/drills/restart-old-master.mjs'), ['--json']);
+    expect(r.code, r.out).toBe(0);
+    const s = summary(r.out);
+    expect(s.lost).toBe(0);
+    expect(s.acked).toBeGreaterThan(100);
+    expect(s.oldMasterRole).toBe('slave');
+    const restarted = atJ(s, /old master \d+ restarted/);
+    expect(restarted).toBeGreaterThanOrEqual(atJ(s, /\+switch-master mymaster/));
+    expect(atJ(s, /\+convert-to-slave/)).toBeGreaterThanOrEqual(restarted);
+    expect(atJ(s, /in sync with the new master/)).toBeGreaterThanOrEqual(restarted);
+  }, 90000);
+
+  it('kill -9 one of three sentinels, then the master: the two left fail over, the restarted sentinel follows the new master', async () => {
+    const base = await freeBase([0, 1, 2, 100, 101, 102]);
+    const r = await drill('', base, path.resolve(__dirname, '../../ops/drills/kill-sentinel.mjs'), ['--json']);
+    expect(r.code, r.out).toBe(0);
+    const s = summary(r.out) as DrillSummary & { sentinelLearnt: boolean; sentinelTriedFailover: boolean };
+    expect(s.lost).toBe(0);
+    expect(s.newMaster).not.toBe(s.oldMaster);
+    const dead = base + 102;
+    // the failover came from the two sentinels left
+    const leader = s.timeline.find((e) => /\+elected-leader master mymaster/.test(e.what));
+    expect(leader, JSON.stringify(s.timeline)).toBeDefined();
+    expect(leader!.what).not.toContain(`sentinel ${dead}:`);
+    const restarted = atJ(s, new RegExp(`sentinel ${dead} restarted`));
+    expect(restarted).toBeGreaterThanOrEqual(atJ(s, /\+switch-master mymaster/));
+    expect(atJ(s, new RegExp(`sentinel ${dead} reports master ${s.newMaster}`))).toBeGreaterThanOrEqual(restarted);
+    expect(s.sentinelLearnt).toBe(true);
+    expect(s.sentinelTriedFailover).toBe(false);
+  }, 90000);
 });
