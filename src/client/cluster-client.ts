@@ -2,7 +2,7 @@
 // their slot. ioredis only knows the key positions of the commands in its own table, so it sends AI.* to a random
 // master and follows the MOVED; this helper finds the keys with the server's own command table (the same key
 // specs and key functions - modelexecuteKeys, scriptexecuteKeys, the DAG's dagKeys - that the cluster gate uses),
-// checks they hash to one slot, and sends the command to that slot's master, or to one of its replicas for a
+// checks they hash to one slot (a DAG without PERSIST: its model's keys, see dagRoutedKeys), and sends the command to that slot's master, or to one of its replicas for a
 // read-only command when asked (AI.DAGEXECUTE_RO with `readFromReplica`). MOVED (after a slot-table refresh), ASK,
 // TRYAGAIN, CLUSTERDOWN and a lost connection are retried up to the cluster's `maxRedirections`.
 //
@@ -12,6 +12,9 @@ import type { Cluster, Redis } from 'ioredis';
 import { CommandTable, type Command } from '../node/command-table';
 import { allCommands } from '../node/commands';
 import { keyHashSlot } from '../cluster/crc16';
+import { dagRoutedKeys } from '../ai/dag/keys';
+
+const DAG_COMMANDS = new Set(['ai.dagexecute', 'ai.dagexecute_ro', 'ai.dagrun', 'ai.dagrun_ro']);
 
 export type Arg = string | number | Buffer;
 
@@ -85,7 +88,8 @@ export function commandSlot(args: Arg[]): number | null {
   if (!cmd) return null;
   let indices: number[];
   try {
-    indices = cmd.keyIndices(argv);
+    // a DAG without PERSIST goes to its model's node, which reads LOAD keys of other shards itself
+    indices = DAG_COMMANDS.has(cmd.name) ? dagRoutedKeys(argv).keys : cmd.keyIndices(argv);
   } catch {
     return null;
   }

@@ -18,7 +18,7 @@ export interface GossipEntry {
 
 export interface BusMessage {
   /** fail: `failing` reached FAIL; auth-req / auth-ack: a replica's election and a master's vote */
-  type: 'ping' | 'pong' | 'meet' | 'fail' | 'auth-req' | 'auth-ack';
+  type: 'ping' | 'pong' | 'meet' | 'fail' | 'auth-req' | 'auth-ack' | 'publish' | 'mfstart';
   id: string;
   /** the sender's announced ip ('' = use the connection's address) */
   ip: string;
@@ -37,6 +37,12 @@ export interface BusMessage {
   failing?: string;
   /** auth-req of a manual failover: masters vote even though the master is not failing */
   force?: boolean;
+  /** publish: a PUBLISH (or SPUBLISH, `shard`) to deliver to the receiver's subscribers (Cluster.publish) */
+  channel?: Buffer;
+  payload?: Buffer;
+  shard?: boolean;
+  /** a master paused for its replica's manual failover (after `mfstart`): replOffset is final */
+  paused?: boolean;
 }
 
 export const normalizeIp = (ip: string | undefined): string => (ip ?? '').replace(/^::ffff:/, '');

@@ -10,6 +10,8 @@ import type { Server } from '../node/server';
 import { keyHashSlot, SLOTS } from './crc16';
 import { ClusterState, newNodeId, type ClusterNode } from './nodes';
 import { FrameReader, frame, Link, normalizeIp, type BusMessage } from './bus';
+import { dagKeyParts, dagRoutedKeys } from '../ai/dag/keys';
+import type { RemoteKey } from './remote-tensor';
 
 interface ClientClusterFlags {
   readonly: boolean;
@@ -17,6 +19,10 @@ interface ClientClusterFlags {
 }
 
 const CRON_MS = 100;
+/** DAG commands whose LOAD keys may live on other shards (read-only DAGs: no PERSIST) */
+const DAG_COMMANDS = new Set(['ai.dagexecute', 'ai.dagexecute_ro', 'ai.dagrun', 'ai.dagrun_ro']);
+/** how long a master stays paused for a manual failover (Redis's CLUSTER_MF_TIMEOUT) */
+const MF_TIMEOUT_MS = 5000;
 
 export class Cluster {
   state = new ClusterState(0, 0);
@@ -160,8 +166,14 @@ export class Cluster {
   // ------------------------------------------------------------ failover (replica side)
 
   private election: { at: number; deadline: number; epoch: number; votes: Set<string>; started: boolean; force: boolean } | null = null;
-  /** CLUSTER FAILOVER (default or FORCE) in progress: wait for the master's offset (default) then elect */
-  private manual: { until: number; waitOffset: boolean } | null = null;
+  /**
+   * CLUSTER FAILOVER (default or FORCE) in progress. Default, as Redis: the replica sends `mfstart` to its master,
+   * which pauses its clients' writes and answers with its (now final) offset flagged `paused`; the replica waits
+   * until it has processed that offset, then runs the election. FORCE elects at once.
+   */
+  private manual: { until: number; waitOffset: boolean; masterOffset: number; askedAt: number } | null = null;
+  /** master side: the replica whose manual failover paused this master's writes, until `end` */
+  private mfPause: { replica: string; end: number } | null = null;
 
   private failoverCron(now: number): void {
     const st = this.state;
@@ -177,7 +189,13 @@ export class Cluster {
     }
     const myOffset = this.server.replication.offset;
     if (this.manual?.waitOffset) {
-      if (myOffset < master.replOffset) return;
+      if (this.manual.masterOffset < 0) {
+        // (re)ask the master to pause until it answers with its paused offset
+        if (now - this.manual.askedAt >= 500) this.askMasterToPause(master.id, now);
+        return;
+      }
+      if (myOffset < this.manual.masterOffset) return;
+      this.server.log('notice', 'All master replication stream processed, manual failover can start.');
       this.manual.waitOffset = false;
     }
     if (!this.election || now > this.election.deadline) {
@@ -231,7 +249,39 @@ export class Cluster {
       return;
     }
     this.election = null;
-    this.manual = { until: Date.now() + Math.max(this.nodeTimeout * 2, 5000), waitOffset: mode === 'default' };
+    const now = Date.now();
+    this.manual = { until: now + Math.max(this.nodeTimeout * 2, 5000), waitOffset: mode === 'default', masterOffset: -1, askedAt: 0 };
+    const me = st.myself;
+    if (mode === 'default' && me.master) this.askMasterToPause(me.master, now);
+  }
+
+  private askMasterToPause(master: string, now: number): void {
+    if (!this.manual) return;
+    this.manual.askedAt = now;
+    const l = this.links.get(master);
+    if (l?.send(this.message('mfstart', l.host))) this.stats.sent++;
+  }
+
+  /** Master side of `mfstart`: pause writes (Redis: CLUSTER_MF_TIMEOUT, 5 s) and tell the replica the offset. */
+  private handleMfStart(sender: ClusterNode): void {
+    const me = this.state.myself;
+    if (me.role !== 'master' || sender.role !== 'slave' || sender.master !== me.id) return;
+    const now = Date.now();
+    if (!this.mfPause || this.mfPause.replica !== sender.id || this.mfPause.end <= now) {
+      this.mfPause = { replica: sender.id, end: now + MF_TIMEOUT_MS };
+      this.server.pause.pause('failover', 'write', this.mfPause.end);
+      this.server.log('notice', `Manual failover requested by replica ${sender.id}.`);
+    }
+    // every message from now on carries `paused` with the offset; this one answers at once
+    const l = this.links.get(sender.id);
+    if (l?.send(this.message('ping', l.host))) this.stats.sent++;
+  }
+
+  /** The manual failover's pause ends: this master became a replica, or the 5 s passed. */
+  private endMfPause(): void {
+    if (!this.mfPause) return;
+    this.mfPause = null;
+    this.server.pause.unpause('failover');
   }
 
   private handleAuthRequest(sender: ClusterNode, m: BusMessage, socket: net.Socket | null, link: Link | null): void {
@@ -279,7 +329,7 @@ export class Cluster {
       if (cm.isWrite) write = true;
       let indices: number[];
       try {
-        indices = cm.keyIndices(av);
+        indices = work.length === 1 && cmd.name !== 'exec' && DAG_COMMANDS.has(cm.name) ? dagRoutedKeys(av).keys : cm.keyIndices(av);
       } catch {
         continue; // malformed arguments: the handler answers them
       }
@@ -299,7 +349,9 @@ export class Cluster {
     if (!this.stateOk()) return 'CLUSTERDOWN The cluster is down';
     const me = st.myself;
     const db = this.server.dbs[0];
-    const missing = () => keys.filter((k) => !db.exists(k.toString('latin1'))).length;
+    // shard channels are no keys: served by the slot's owner until the migration ends, as Redis
+    const shardPubsub = cmd.name === 'ssubscribe' || cmd.name === 'sunsubscribe' || cmd.name === 'spublish';
+    const missing = () => (shardPubsub ? 0 : keys.filter((k) => !db.exists(k.toString('latin1'))).length);
     if (owner === me.id) {
       const to = st.migrating.get(slot);
       if (to !== undefined && cmd.name !== 'migrate') {
@@ -316,9 +368,84 @@ export class Cluster {
       if (keys.length > 1 && missing() > 0) return 'TRYAGAIN Multiple keys request during rehashing of slot';
       return null;
     }
-    if (me.role === 'slave' && me.master === owner && f?.readonly && !write) return null;
+    if (me.role === 'slave' && me.master === owner && (f?.readonly || shardPubsub) && !write) return null;
     const n = st.nodes.get(owner);
     return `MOVED ${slot} ${n?.ip ?? ''}:${n?.port ?? 0}`;
+  }
+
+  // ------------------------------------------------------------ pub/sub over the bus
+
+  /** PUBLISH: every other node delivers the message to its own subscribers (Redis's clusterPropagatePublish). */
+  publish(channel: Buffer, payload: Buffer): void {
+    this.sendPublish(channel, payload, false, [...this.links.keys()]);
+  }
+
+  /** SPUBLISH: only the other nodes of this node's shard (its master or replicas) deliver it. */
+  spublish(channel: Buffer, payload: Buffer): void {
+    const me = this.state.myself;
+    const master = me.role === 'master' ? me.id : me.master;
+    const shard = [...this.state.nodes.values()].filter((n) => !n.myself && (n.id === master || (n.role === 'slave' && n.master === master)));
+    this.sendPublish(channel, payload, true, shard.map((n) => n.id));
+  }
+
+  private sendPublish(channel: Buffer, payload: Buffer, shard: boolean, to: string[]): void {
+    // a light message: only the sender's id, no gossip (receive() hands it to pub/sub and stops)
+    const m = { type: 'publish', id: this.state.myself.id, channel, payload, shard } as BusMessage;
+    for (const id of to) {
+      const n = this.state.nodes.get(id);
+      if (!n || n.handshake) continue;
+      if (this.links.get(id)?.send(m)) this.stats.sent++;
+    }
+  }
+
+  /** As Redis's clusterDelSlot: the shard channels of slots that left this shard are unsubscribed (clients resubscribe). */
+  slotsLeftShard(lost: Set<number>): void {
+    if (lost.size > 0 && this.server.pubsub.shardChannels.size > 0) {
+      this.server.pubsub.dropShardChannels((ch) => lost.has(keyHashSlot(Buffer.from(ch, 'latin1'))));
+    }
+  }
+
+  private deliverPublish(m: BusMessage): void {
+    if (!Buffer.isBuffer(m.channel) || !Buffer.isBuffer(m.payload)) return;
+    const channel = m.channel.toString('latin1');
+    if (m.shard) this.server.pubsub.spublish(channel, m.payload);
+    else this.server.pubsub.publish(channel, m.payload);
+  }
+
+  // ------------------------------------------------------------ cross-shard read-only DAGs
+
+  /**
+   * The LOAD keys of a DAG this node does not serve itself: where to read each (the slot's owner, or the node a
+   * MIGRATING slot's missing key went to, with ASKING), and errors for keys whose slot nobody serves.
+   */
+  remoteLoads(argv: Buffer[]): { remote: RemoteKey[]; errors: Map<string, string> } {
+    const remote: RemoteKey[] = [];
+    const errors = new Map<string, string>();
+    const { load, persist } = dagKeyParts(argv);
+    if (persist || load.length === 0) return { remote, errors };
+    const { anchor } = dagRoutedKeys(argv);
+    const st = this.state;
+    const me = st.myself;
+    const db = this.server.dbs[0];
+    for (const i of load) {
+      const key = argv[i];
+      const slot = keyHashSlot(key);
+      if (slot === anchor) continue; // routed here: read locally, as any DAG
+      const owner = st.slots[slot];
+      if (owner === null) {
+        errors.set(key.toString('latin1'), 'CLUSTERDOWN Hash slot not served');
+        continue;
+      }
+      if (owner === me.id || (me.role === 'slave' && owner === me.master)) {
+        const to = st.migrating.get(slot);
+        const n = to !== undefined && !db.exists(key.toString('latin1')) ? st.nodes.get(to) : undefined;
+        if (n) remote.push({ key, host: n.ip, port: n.port, asking: true });
+        continue; // here (or missing here): the parser reads it locally
+      }
+      const n = st.nodes.get(owner);
+      if (n) remote.push({ key, host: n.ip, port: n.port, asking: false });
+    }
+    return { remote, errors };
   }
 
   // ------------------------------------------------------------ operations used by the commands
@@ -466,6 +593,7 @@ export class Cluster {
       replOffset: this.server.replication.offset,
       myip: to,
       gossip,
+      paused: this.mfPause !== null && this.mfPause.end > Date.now(),
     };
   }
 
@@ -483,6 +611,8 @@ export class Cluster {
     const st = this.state;
     if (!m || typeof m.id !== 'string' || this.blacklisted(m.id)) return;
     this.stats.received++;
+    // as Redis: a PUBLISH from a node we do not know is ignored
+    if (m.type === 'publish') return void (st.nodes.has(m.id) && this.deliverPublish(m));
     if (m.type === 'ping') this.stats.pingReceived++;
     else if (m.type === 'pong') this.stats.pongReceived++;
     else if (m.type === 'meet') this.stats.meetReceived++;
@@ -542,6 +672,7 @@ export class Cluster {
       dirty = true;
     }
     sender.replOffset = m.replOffset;
+    if (m.paused && this.manual && sender.id === me.master) this.manual.masterOffset = m.replOffset;
     if (sender.role !== m.role || sender.master !== m.master) {
       sender.role = m.role;
       sender.master = m.master;
@@ -582,6 +713,8 @@ export class Cluster {
         this.server.log('notice', `FAIL message received from ${sender.id} about ${f.id}`);
         dirty = true;
       }
+    } else if (m.type === 'mfstart') {
+      this.handleMfStart(sender);
     } else if (m.type === 'auth-req') {
       this.handleAuthRequest(sender, m, socket, link);
     } else if (m.type === 'auth-ack') {
@@ -601,18 +734,23 @@ export class Cluster {
     const me = st.myself;
     let changed = false;
     let lostMine = false;
+    const lost = new Set<number>();
     for (let i = 0; i + 1 < flat.length; i += 2) {
       for (let s = flat[i]; s <= flat[i + 1] && s < SLOTS; s++) {
         const owner = st.slots[s];
         if (owner === sender.id || st.importing.has(s)) continue;
         const held = owner === null ? -1 : (st.nodes.get(owner)?.configEpoch ?? -1);
         if (held < sender.configEpoch || owner === null) {
-          if (owner !== null && (owner === me.id || (me.role === 'slave' && owner === me.master))) lostMine = true;
+          if (owner !== null && (owner === me.id || (me.role === 'slave' && owner === me.master))) {
+            lostMine = true;
+            lost.add(s);
+          }
           st.slots[s] = sender.id;
           changed = true;
         }
       }
     }
+    this.slotsLeftShard(lost);
     if (lostMine) {
       // our slots (or our master's) moved to the sender with a newer epoch: follow it, as Redis does
       const watched = me.role === 'master' ? me.id : me.master!;
@@ -622,6 +760,7 @@ export class Cluster {
         me.master = sender.id;
         me.configEpoch = 0;
         this.followMaster();
+        this.endMfPause();
       }
     }
     return changed;
@@ -660,6 +799,7 @@ export class Cluster {
       this.markFailIfNeeded(n);
     }
     this.failoverCron(now);
+    if (this.mfPause && now > this.mfPause.end) this.mfPause = null; // the pause itself ended on its own
     const me = this.state.myself;
     // a replica whose master's address became known (or changed) follows it
     if (me.role === 'slave' && me.master) {

@@ -186,6 +186,8 @@ function delSlots(c: Client, list: number[]): void {
   const cl = clusterOf(c);
   const st = cl.state;
   for (const s of list) if (st.slots[s] === null) throw new CommandError(`ERR Slot ${s} is already unassigned`);
+  const shard = st.myself.role === 'master' ? st.myself.id : st.myself.master;
+  cl.slotsLeftShard(new Set(list.filter((s) => st.slots[s] === shard)));
   for (const s of list) {
     st.slots[s] = null;
     st.importing.delete(s);
@@ -295,6 +297,7 @@ function setSlot(c: Client, argv: Buffer[]): void {
       throw new CommandError(`ERR Can't assign hashslot ${slot} to a different node while I still hold keys for this hash slot.`);
     }
     if (st.migrating.has(slot) && n.id !== me.id) st.migrating.delete(slot);
+    if (st.slots[slot] === me.id && n.id !== me.id) cl.slotsLeftShard(new Set([slot]));
     const wasImporting = st.importing.has(slot) && n.id === me.id;
     st.slots[slot] = n.id;
     if (wasImporting) {

@@ -70,8 +70,11 @@ export class Client {
     return this.channels.size + this.patterns.size;
   }
 
+  /** SSUBSCRIBE channels held (kept by src/node/pubsub.ts): they put the client in the pub/sub context too, as Redis 7 */
+  shardSubscriptions = 0;
+
   get inPubSubContext(): boolean {
-    return this.subscriptionCount > 0;
+    return this.subscriptionCount > 0 || this.shardSubscriptions > 0;
   }
 
   /** Feeds bytes read from the socket and runs the complete commands. */
@@ -189,7 +192,7 @@ export class Client {
       `db=${this.db.id}`,
       `sub=${this.channels.size}`,
       `psub=${this.patterns.size}`,
-      `ssub=0`,
+      `ssub=${this.shardSubscriptions}`,
       `multi=${this.multi ? this.multi.length : -1}`,
       `qbuf=${this.parser.pending}`,
       `qbuf-free=0`,

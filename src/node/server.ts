@@ -20,6 +20,7 @@ import { Persistence } from '../persistence';
 import { Replication } from '../replication/replication';
 import { BlockingRegistry } from './blocking';
 import { Cluster } from '../cluster/cluster';
+import { ClientPause } from './client-pause';
 
 export type PropagationListener = (db: number, argv: Buffer[]) => void;
 
@@ -63,6 +64,8 @@ export class Server {
   readonly info = new InfoSections();
   /** clients blocked on keys (BLPOP, XREAD BLOCK ...): src/node/blocking.ts */
   readonly blocking = new BlockingRegistry();
+  /** CLIENT PAUSE and a manual failover's pause: src/node/client-pause.ts */
+  readonly pause = new ClientPause();
   activeExpireEnabled = true;
   /** how the process ends on SHUTDOWN (the entry point sets it) */
   onShutdown: () => void = () => {};
@@ -266,6 +269,10 @@ export class Server {
     }
     if (c.inPubSubContext && c.out.proto === 2 && !cmd.has('allowed-in-subscribe')) {
       return this.reject(c, cmd, Err.pubsubContext(cmd.fullName));
+    }
+    // a paused command waits, then goes through the gates again (it may be redirected by then)
+    if (this.pause.holds(c, cmd, cmd.name === 'exec' && !!c.multi?.some((q) => q.cmd.isWrite || q.cmd.has('may-replicate')))) {
+      return this.pause.whenUnpaused().then(() => (c.closed ? undefined : this.dispatch(c, argv)));
     }
     if (c.multi && !cmd.has('no-queue')) {
       if (cmd.has('no-multi')) return this.reject(c, cmd, Err.notAllowedInMulti);
@@ -534,7 +541,8 @@ export class Server {
   private serverCron(): void {
     const now = Date.now();
     // replicas do not expire keys themselves: their master's DELs do
-    if (this.activeExpireEnabled && this.replication.role === 'master') for (const db of this.dbs) if (db.expires.size > 0) db.activeExpire(5);
+    // ... nor while clients are paused (as Redis: a paused master's replication offset stays put for a failover)
+    if (this.activeExpireEnabled && this.replication.role === 'master' && this.pause.current() === null) for (const db of this.dbs) if (db.expires.size > 0) db.activeExpire(5);
     const timeout = this.config.getInt('timeout');
     if (timeout > 0) {
       for (const c of this.clients.values()) {

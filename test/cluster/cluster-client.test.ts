@@ -83,7 +83,7 @@ describe('InferdbCluster on six nodes joined by redis-cli --cluster create', () 
     const crossErrors = async () => Promise.all(c.ports.map(async (p) => (await info(p, 'errorstats')).errorstat_CROSSSLOT ?? 'none'));
     const crossBefore = await crossErrors();
     expect(await errorOf(ai.modelexecute(`{${s1.tag}}iris`, [`{${s1.tag}}x`], [`{${s2.tag}}y`]))).toBe("CROSSSLOT Keys in request don't hash to the same slot");
-    await expect(ai.dagexecuteRO({ load: [`{${s1.tag}}x`, `{${s2.tag}}x`] }, [['AI.TENSORGET', `{${s1.tag}}x`, 'VALUES']])).rejects.toBeInstanceOf(CrossSlotError);
+    await expect(ai.dagexecute({ load: [`{${s1.tag}}x`], persist: [`{${s2.tag}}x`] }, [['AI.TENSORGET', `{${s1.tag}}x`, 'VALUES']])).rejects.toBeInstanceOf(CrossSlotError);
     await expect(ai.send(['MSET', `{${s1.tag}}a`, '1', `{${s2.tag}}b`, '2'])).rejects.toBeInstanceOf(CrossSlotError);
     // nothing reached a server: no call, no rejection, no CROSSSLOT answered anywhere
     expect(await Promise.all(shards.map((s) => calls(s.master, 'ai.modelexecute')))).toEqual(before);

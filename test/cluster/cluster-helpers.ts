@@ -96,7 +96,28 @@ export async function startSixNodeCluster(): Promise<SixNodeCluster> {
     if (!ports.includes(p)) ports.push(p);
   }
   const dirs = ports.map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'inferdb-cluster-')));
-  const nodes = await Promise.all(ports.map((p, i) => startServer(clusterArgs(p), { dir: dirs[i] })));
+  // a port found free can be taken before the node binds it (an outgoing connection's local port): another port then
+  const startNode = async (i: number): Promise<TestServer> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await startServer(clusterArgs(ports[i]), { dir: dirs[i] });
+      } catch (e) {
+        if (attempt >= 2 || !/EADDRINUSE/.test((e as Error).message)) throw e;
+        let p = await clusterPort();
+        while (ports.includes(p)) p = await clusterPort();
+        ports[i] = p;
+      }
+    }
+  };
+  const started = await Promise.allSettled(ports.map((_, i) => startNode(i)));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  if (failed) {
+    // no node left running when one could not start
+    await Promise.all(nodes.map((n) => n.stop()));
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    throw failed.reason;
+  }
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop()));
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });

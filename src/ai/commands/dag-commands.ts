@@ -11,6 +11,7 @@ import { DagErr } from '../dag/errors';
 import { executeDag } from '../dag/executor';
 import { dagKeys } from '../dag/keys';
 import { parseDag } from '../dag/parser';
+import { fetchRemoteLoads } from '../dag/remote-loads';
 
 /** AI.DAGEXECUTE[_RO] [LOAD n k...] [PERSIST n k...] [ROUTING k] [TIMEOUT ms] |> op [|> op ...] */
 function dagexecute(readOnly: boolean): Handler {
@@ -18,6 +19,9 @@ function dagexecute(readOnly: boolean): Handler {
   return (c, argv) => {
     if (argv.length < 6) throw new CommandError(DagErr.missingArguments(name));
     if (c.inExec) throw new CommandError(AiErr.inTransaction);
+    // cluster mode: LOAD keys on other shards are read first (../dag/remote-loads.ts)
+    const remote = fetchRemoteLoads(c, argv);
+    if (remote) return remote.then((r) => executeDag(c, parseDag(c, argv, { deprecated: false, readOnly, remote: r })));
     return executeDag(c, parseDag(c, argv, { deprecated: false, readOnly }));
   };
 }
@@ -28,6 +32,8 @@ function dagrun(readOnly: boolean): Handler {
     // the generic arity error: it echoes the name as typed
     if (argv.length < 4) throw new CommandError(Err.wrongArity(argv[0].toString('latin1')));
     if (c.inExec) throw new CommandError(AiErr.inTransaction);
+    const remote = fetchRemoteLoads(c, argv);
+    if (remote) return remote.then((r) => executeDag(c, parseDag(c, argv, { deprecated: true, readOnly, remote: r })));
     return executeDag(c, parseDag(c, argv, { deprecated: true, readOnly }));
   };
 }

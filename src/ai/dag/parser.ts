@@ -21,12 +21,15 @@ import { SCRIPT_TYPE, type ScriptValue } from '../script';
 import { parseTensorGetFormat, parseTensorSetArgs, TENSOR_TYPE, type Tensor, type TensorGetFormat, type TensorValue } from '../tensor';
 import { DagErr } from './errors';
 import type { DagOp, DagPlan } from './plan';
+import type { RemoteLoads } from './remote-loads';
 
 export interface DagVariant {
   /** AI.DAGRUN / AI.DAGRUN_RO: MODELRUN / SCRIPTRUN ops, no LOAD/PERSIST/ROUTING required */
   deprecated: boolean;
   /** the _RO forms: no PERSIST, no SCRIPTEXECUTE */
   readOnly: boolean;
+  /** cluster mode: LOAD keys read from other shards beforehand (./remote-loads.ts), a tensor or the error */
+  remote?: RemoteLoads | null;
 }
 
 /** The DAG's op separator (a symbol: case does not matter). */
@@ -62,7 +65,7 @@ export function parseDag(c: Client, argv: Buffer[], v: DagVariant): DagPlan {
   for (let pos = 1; pos < argv.length; pos++) {
     const w = upper(argv[pos]);
     if (w === 'LOAD' && !load) {
-      pos = parseLoad(c, argv, pos, loads) - 1;
+      pos = parseLoad(c, argv, pos, loads, v.remote ?? null) - 1;
       load = true;
       continue;
     }
@@ -107,7 +110,7 @@ export function parseDag(c: Client, argv: Buffer[], v: DagVariant): DagPlan {
 }
 
 /** `LOAD <n> <key>...` at argv[pos]: reads each key now; answers the position after the keys. */
-function parseLoad(c: Client, argv: Buffer[], pos: number, out: { key: string; tensor: Tensor }[]): number {
+function parseLoad(c: Client, argv: Buffer[], pos: number, out: { key: string; tensor: Tensor }[], remote: RemoteLoads | null): number {
   if (argv.length - pos - 1 < 2) throw new CommandError(DagErr.loadMissing);
   const n = parseInteger(argv[pos + 1], DagErr.loadCount);
   if (n <= 0) throw new CommandError(DagErr.loadCount);
@@ -116,6 +119,13 @@ function parseLoad(c: Client, argv: Buffer[], pos: number, out: { key: string; t
   for (; p < argv.length && count < n; p++) {
     if (isSeparator(argv[p])) break;
     const key = str(argv[p]);
+    const fetched = remote?.get(key);
+    if (typeof fetched === 'string') throw new CommandError(fetched);
+    if (fetched !== undefined) {
+      out.push({ key, tensor: fetched });
+      count++;
+      continue;
+    }
     const t = readValue<TensorValue>(c, key, TENSOR_TYPE);
     if (t === undefined) throw new CommandError(AiErr.tensorKeyEmpty);
     out.push({ key, tensor: t.value });

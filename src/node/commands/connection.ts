@@ -180,6 +180,23 @@ function clientList(c: Client, argv: Buffer[]): void {
   c.out.verbatim(clients.map((x) => x.infoLine() + '\n').join(''));
 }
 
+/** CLIENT PAUSE timeout [WRITE|ALL]: src/node/client-pause.ts (Redis's error texts) */
+function clientPause(c: Client, argv: Buffer[]): void {
+  if (argv.length > 4) syntaxError();
+  const text = str(argv[2]);
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new CommandError('ERR timeout is not an integer or out of range');
+  const ms = Number(text);
+  if (ms < 0) throw new CommandError('ERR timeout is negative');
+  let type: 'write' | 'all' = 'all';
+  if (argv.length === 4) {
+    const mode = lower(argv[3]);
+    if (mode !== 'write' && mode !== 'all') throw new CommandError('ERR CLIENT PAUSE mode must be WRITE or ALL');
+    type = mode;
+  }
+  c.server.pause.pause('client', type, Date.now() + ms);
+  c.out.ok();
+}
+
 // Redis 7.0's CLIENT HELP wording, for the subcommands this server has
 const HELP_CLIENT = [
   'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -211,6 +228,10 @@ const HELP_CLIENT = [
   '      Return clients of specified type.',
   '    * ID <client-id> [<client-id> ...]',
   '      Return clients with the specified IDs.',
+  'UNPAUSE',
+  '    Stop the current client pause, resuming traffic.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Suspend all, or just write, clients for <timeout> milliseconds.',
   'SETNAME <name>',
   '    Assign the name <name> to the current connection.',
   'SETINFO <LIB-NAME|LIB-VER> <value>',
@@ -315,6 +336,11 @@ export const connectionCommands: CommandDef[] = [
       sub('no-evict', 3, ['admin', 'noscript', 'loading', 'stale'], (c, argv) => {
         const v = lower(argv[2]);
         if (v !== 'on' && v !== 'off') syntaxError();
+        c.out.ok();
+      }),
+      sub('pause', -3, ['admin', 'noscript', 'loading', 'stale'], clientPause),
+      sub('unpause', 2, ['admin', 'noscript', 'loading', 'stale'], (c) => {
+        c.server.pause.unpause('client');
         c.out.ok();
       }),
       sub('help', 2, ['loading', 'stale'], (c) => {

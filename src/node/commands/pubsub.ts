@@ -37,6 +37,10 @@ const PUBSUB_HELP = [
   'NUMSUB [<channel> ...]',
   '    Return the number of subscribers for the specified channels, excluding',
   '    pattern subscriptions(default: no channels).',
+  'SHARDCHANNELS [<pattern>]',
+  "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+  'SHARDNUMSUB [<shardchannel> ...]',
+  '    Return the number of subscribers for the specified shard level channel(s)',
   'HELP',
   '    Prints this help.',
 ];
@@ -77,7 +81,55 @@ export const pubsubCommands: CommandDef[] = [
     arity: 3,
     flags: ['pubsub', 'loading', 'stale', 'fast', 'may-replicate'],
     group: 'pubsub',
-    handler: (c, argv) => void c.out.int(c.server.pubsub.publish(str(argv[1]), argv[2])),
+    handler: (c, argv) => {
+      // in cluster mode every other node delivers it too (over the bus); the reply counts this node's receivers
+      c.server.cluster?.publish(argv[1], argv[2]);
+      c.out.int(c.server.pubsub.publish(str(argv[1]), argv[2]));
+    },
+  },
+  // sharded pub/sub (Redis 7): the channel is a key, so cluster routing sends it to the slot's shard
+  {
+    name: 'ssubscribe',
+    arity: -2,
+    flags,
+    keys: [1, -1, 1],
+    group: 'pubsub',
+    handler: (c, argv) => {
+      for (let i = 1; i < argv.length; i++) {
+        const name = str(argv[i]);
+        c.server.pubsub.ssubscribe(c, name);
+        c.out.push(3).bulk('ssubscribe').bulk(name).int(c.server.pubsub.clientShardChannels(c).size);
+      }
+    },
+  },
+  {
+    name: 'sunsubscribe',
+    arity: -1,
+    flags,
+    keys: [1, -1, 1],
+    group: 'pubsub',
+    handler: (c, argv) => {
+      const ps = c.server.pubsub;
+      const names = argv.length > 1 ? argv.slice(1).map(str) : [...ps.clientShardChannels(c)];
+      if (names.length === 0) return void c.out.push(3).bulk('sunsubscribe').null().int(0);
+      for (const name of names) {
+        ps.sunsubscribe(c, name);
+        c.out.push(3).bulk('sunsubscribe').bulk(name).int(ps.clientShardChannels(c).size);
+      }
+    },
+  },
+  {
+    name: 'spublish',
+    arity: 3,
+    // no may-replicate (as Redis 7.0): a WRITE pause does not hold it
+    flags: ['pubsub', 'loading', 'stale', 'fast'],
+    keys: [1, 1, 1],
+    group: 'pubsub',
+    handler: (c, argv) => {
+      // the other nodes of this shard (master and replicas) deliver it too
+      c.server.cluster?.spublish(argv[1], argv[2]);
+      c.out.int(c.server.pubsub.spublish(str(argv[1]), argv[2]));
+    },
   },
   {
     name: 'pubsub',
@@ -107,6 +159,29 @@ export const pubsubCommands: CommandDef[] = [
           // a flat array in RESP3 too, as Redis 7.0
           c.out.array((argv.length - 2) * 2);
           for (let i = 2; i < argv.length; i++) c.out.bulk(argv[i]).int(c.server.pubsub.channels.get(str(argv[i]))?.size ?? 0);
+        },
+      },
+      {
+        name: 'shardchannels',
+        arity: -2,
+        flags: ['pubsub', 'loading', 'stale'],
+        group: 'pubsub',
+        handler: (c, argv) => {
+          if (argv.length > 3) {
+            throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${str(argv[1])}'. Try PUBSUB HELP.`);
+          }
+          const pattern = argv.length > 2 ? str(argv[2]) : null;
+          c.out.bulks([...c.server.pubsub.shardChannels.keys()].filter((ch) => pattern === null || globMatch(pattern, ch)));
+        },
+      },
+      {
+        name: 'shardnumsub',
+        arity: -2,
+        flags: ['pubsub', 'loading', 'stale'],
+        group: 'pubsub',
+        handler: (c, argv) => {
+          c.out.array((argv.length - 2) * 2);
+          for (let i = 2; i < argv.length; i++) c.out.bulk(argv[i]).int(c.server.pubsub.shardChannels.get(str(argv[i]))?.size ?? 0);
         },
       },
       {
