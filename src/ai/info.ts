@@ -6,6 +6,7 @@
 import type { InfoSections } from '../node/info';
 import type { Server } from '../node/server';
 import { aiRuntime } from './model';
+import { registerAiQueues } from '../node/memory';
 
 type Line = [string, string | number];
 
@@ -84,6 +85,8 @@ const SECTION_NAMES = ['ai_versions', 'ai_git', 'ai_load_time_configs', 'ai_back
  * INFO / INFO ALL (as Redis does with module sections).
  */
 export function registerAiInfo(info: InfoSections, server: Server): void {
+  // INFO memory's ai_worker_threads (src/node/memory.ts): the worker threads of every device queue
+  registerAiQueues((s) => [...aiRuntime(s).queues.values()].map((q) => q.threads));
   info.register('modules', 'Modules', () => [['module', 'name=ai,ver=999999,api=1,filters=0,usedby=[],using=[],options=[]']]);
   SECTION_NAMES.forEach((name, i) =>
     info.register(name, name, () => aiSections(server)[i][1], false, 'ai'),

@@ -102,8 +102,8 @@ export class AiRuntime {
   intraOpParallelism = 0;
   interOpParallelism = 0;
   /**
-   * BACKEND_MEMORY_LIMIT (MB): accepted and reported only. onnxruntime-node offers no allocator cap (RedisAI
-   * wraps ORT's allocator in C to enforce it), so no limit is applied.
+   * BACKEND_MEMORY_LIMIT (MB), per backend. onnxruntime-node offers no allocator cap (RedisAI wraps ORT's
+   * allocator in C), so it is enforced at MODELSTORE on the accounted model sizes (src/node/memory.ts).
    */
   backendMemoryLimit = 0;
   /** backends that have loaded a model (INFO shows a backend's fields only from then on, as RedisAI) */

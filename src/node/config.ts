@@ -84,6 +84,7 @@ export const PARAMS: Param[] = [
     // in Redis's order (its error text lists them so)
     values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'],
   }),
+  P('maxmemory-samples', 'int', '5', true, { min: 1n, max: 64n }),
   P('loglevel', 'enum', 'notice', true, { values: ['debug', 'verbose', 'notice', 'warning'] }),
   P('logfile', 'string', '', false),
   P('daemonize', 'bool', 'no', false),

@@ -95,28 +95,8 @@ export function registerCoreSections(info: InfoSections, server: Server): void {
       ['pubsub_clients', pubsub],
     ];
   });
-  info.register('memory', 'Memory', () => {
-    const m = process.memoryUsage();
-    const used = m.heapUsed + m.external + m.arrayBuffers;
-    return [
-      ['used_memory', used],
-      ['used_memory_human', human(used)],
-      ['used_memory_rss', m.rss],
-      ['used_memory_rss_human', human(m.rss)],
-      ['used_memory_peak', used],
-      ['used_memory_dataset', m.arrayBuffers],
-      ['total_system_memory', os.totalmem()],
-      ['total_system_memory_human', human(os.totalmem())],
-      ['maxmemory', server.config.getInt('maxmemory')],
-      ['maxmemory_human', human(server.config.getInt('maxmemory'))],
-      ['maxmemory_policy', server.config.get('maxmemory-policy')],
-      ['mem_fragmentation_ratio', (m.rss / Math.max(1, used)).toFixed(2)],
-      ['mem_allocator', 'v8'],
-      ['heap_used', m.heapUsed],
-      ['heap_total', m.heapTotal],
-      ['external_memory', m.external],
-    ];
-  });
+  // used_memory is the accounted figure maxmemory works on (src/node/memory.ts), Node's heap figures beside it
+  info.register('memory', 'Memory', () => server.memory.infoFields());
   info.register('persistence', 'Persistence', () => server.persistence.infoFields());
   info.register('stats', 'Stats', () => {
     const s = server.stats;
@@ -130,7 +110,7 @@ export function registerCoreSections(info: InfoSections, server: Server): void {
       ['total_net_output_bytes', s.netOutputBytes],
       ['rejected_connections', s.rejectedConnections],
       ['expired_keys', s.expiredKeys],
-      ['evicted_keys', 0],
+      ['evicted_keys', server.eviction.evictedKeys],
       ['keyspace_hits', s.keyspaceHits],
       ['keyspace_misses', s.keyspaceMisses],
       ['pubsub_channels', server.pubsub.channels.size],
@@ -195,15 +175,4 @@ export function registerCoreSections(info: InfoSections, server: Server): void {
     }
     return out;
   });
-}
-
-function human(n: number): string {
-  const units = ['B', 'K', 'M', 'G', 'T'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n}B` : `${v.toFixed(2)}${units[i]}`;
 }

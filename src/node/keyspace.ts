@@ -4,6 +4,7 @@
 
 import { CommandError, Err } from './errors';
 import { ListDeque } from './commands/t_list';
+import { account, type AiTally } from './memory';
 import { dropCursors } from './scan-cursor';
 
 export type ValueType = 'string' | 'list' | 'hash' | 'set' | string;
@@ -39,8 +40,24 @@ export interface KeyspaceHooks {
   keyExpired(db: Database, key: string): void;
 }
 
+/** A value's LRU stamp (src/node/memory.ts, eviction.ts): Database.lruClock at its last access. */
+type Stamped = { lru?: number };
+
 export class Database {
+  /**
+   * A logical LRU clock, one tick per key access in any database (Redis keeps a 24-bit clock per object): cheaper
+   * than reading the time, and it orders accesses exactly, which is all allkeys-lru / volatile-lru need.
+   */
+  static lruClock = 0;
+  /** stamps are only kept while an LRU (or LFU) maxmemory-policy is set (src/node/eviction.ts): free otherwise */
+  static lruTracking = false;
   readonly map = new Map<string, Value>();
+  /** accounted size of this database's keys and values (src/node/memory.ts), kept current by every write */
+  usedBytes = 0;
+  /** AI values in this database per kind (INFO memory's ai lines), kept with usedBytes */
+  aiTally: AiTally | null = null;
+  /** values handed out by getForWrite since the last settleSizes: their size is out of usedBytes until then */
+  private resizing: Map<string, Value> | null = null;
   /** absolute unix time in ms for keys that have a TTL */
   readonly expires = new Map<string, number>();
   private expireCursor: Iterator<[string, number]> | null = null;
@@ -62,8 +79,10 @@ export class Database {
   private expireIfNeeded(key: string, now = Date.now()): boolean {
     const at = this.expires.get(key);
     if (at === undefined || at > now) return false;
+    const v = this.map.get(key);
     this.map.delete(key);
     this.expires.delete(key);
+    if (v !== undefined) this.forgetSize(key, v);
     this.hooks.keyExpired(this, key);
     return true;
   }
@@ -72,6 +91,7 @@ export class Database {
     const v = this.map.get(key);
     if (v === undefined) return undefined;
     if (this.expires.size > 0 && this.expireIfNeeded(key)) return undefined;
+    if (Database.lruTracking) (v as Stamped).lru = ++Database.lruClock;
     return v;
   }
 
@@ -94,6 +114,9 @@ export class Database {
   getForWrite<T extends Value>(key: string, type: T['type']): T | undefined {
     let v = this.get<T>(key, type);
     if (v === undefined) return v;
+    // the caller changes the value in place: its size is taken out now and counted again at settleSizes()
+    if (this.resizing === null) this.resizing = new Map();
+    if (!this.resizing.has(key)) account(this, key, v, -1);
     if (this.cowOwned !== null && !this.cowOwned.has(v)) {
       const copy = cowCopy(v);
       if (copy !== v) {
@@ -102,6 +125,7 @@ export class Database {
         v = copy as T;
       }
     }
+    this.resizing.set(key, v);
     this.hooks.keyModified(this, key);
     return v;
   }
@@ -122,15 +146,24 @@ export class Database {
 
   /** Stores a value. Clears the TTL unless keepTtl. */
   set(key: string, value: Value, keepTtl = false): void {
+    const old = this.map.get(key);
     this.map.set(key, value);
+    if (old !== undefined) this.forgetSize(key, old);
+    // strings and AI values are replaced, never changed; containers are often filled after set (RPUSH on a new
+    // key), so they are counted at the next settleSizes
+    if (value.type === 'string' || value.type.charCodeAt(0) === 65 /* 'A' */) account(this, key, value, 1);
+    else (this.resizing ??= new Map()).set(key, value);
+    if (Database.lruTracking) (value as Stamped).lru = ++Database.lruClock;
     if (!keepTtl && this.expires.size > 0) this.expires.delete(key);
     this.hooks.keyModified(this, key);
   }
 
   delete(key: string): boolean {
-    if (this.lookup(key) === undefined) return false;
+    const v = this.lookup(key);
+    if (v === undefined) return false;
     this.map.delete(key);
     this.expires.delete(key);
+    this.forgetSize(key, v);
     this.hooks.keyModified(this, key);
     return true;
   }
@@ -165,6 +198,34 @@ export class Database {
     dropCursors(this);
     this.expires.clear();
     this.expireCursor = null;
+    this.usedBytes = 0;
+    this.aiTally = null;
+    this.resizing = null;
+  }
+
+  /** Takes a value leaving the database out of usedBytes (unless getForWrite already did). */
+  private forgetSize(key: string, v: Value): void {
+    if (this.resizing !== null && this.resizing.delete(key)) return;
+    account(this, key, v, -1);
+  }
+
+  /** Counts again the values changed in place since the last call (O(values changed)). */
+  settleSizes(): void {
+    const changed = this.resizing;
+    if (changed === null) return;
+    this.resizing = null;
+    for (const key of changed.keys()) {
+      const v = this.map.get(key);
+      if (v !== undefined) account(this, key, v, 1);
+    }
+  }
+
+  /** Recomputes usedBytes from every key (after a load that filled the map directly); O(keys). */
+  recountSizes(): void {
+    this.resizing = null;
+    this.usedBytes = 0;
+    this.aiTally = null;
+    for (const [key, v] of this.map) account(this, key, v, 1);
   }
 
   /**

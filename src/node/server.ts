@@ -20,6 +20,8 @@ import { Persistence } from '../persistence';
 import { Replication } from '../replication/replication';
 import { BlockingRegistry } from './blocking';
 import { Cluster } from '../cluster/cluster';
+import { MemoryAccounting } from './memory';
+import { Eviction, maxmemoryGate } from './eviction';
 import { ClientPause } from './client-pause';
 
 export type PropagationListener = (db: number, argv: Buffer[]) => void;
@@ -90,7 +92,19 @@ export class Server {
   boundPort = 0;
   shuttingDown = false;
   /** true while the data set loads: commands without the loading flag get -LOADING */
-  loading = false;
+  get loading(): boolean {
+    return this.loadingFlag;
+  }
+  set loading(on: boolean) {
+    // a load fills the databases' maps directly: their sizes are counted once it is done
+    if (this.loadingFlag && !on) this.memory.recount();
+    this.loadingFlag = on;
+  }
+  private loadingFlag = false;
+  /** used memory as accounted for maxmemory and INFO memory (src/node/memory.ts) */
+  readonly memory: MemoryAccounting;
+  /** maxmemory eviction (src/node/eviction.ts) */
+  readonly eviction: Eviction;
   replyGate: ReplyGate | null = null;
   /** snapshots, the append-only log and loading at start-up (src/persistence) */
   readonly persistence: Persistence;
@@ -127,12 +141,15 @@ export class Server {
       opsSamples: [],
       lastOpsSample: { at: Date.now(), count: 0 },
     };
+    this.memory = new MemoryAccounting(this);
+    this.eviction = new Eviction(this);
     registerCoreSections(this.info, this);
     registerAiInfo(this.info, this);
     this.persistence = new Persistence(this);
     this.replication = new Replication(this);
     this.cluster = config.getBool('cluster-enabled') ? new Cluster(this) : null;
     this.info.register('replication', 'Replication', () => this.replication.infoFields());
+    this.memory.watchConfig();
   }
 
   shutdown(): void {
@@ -145,6 +162,7 @@ export class Server {
     s.connectionsReceived = s.rejectedConnections = s.commandsProcessed = 0;
     s.netInputBytes = s.netOutputBytes = s.expiredKeys = s.keyspaceHits = s.keyspaceMisses = s.errorReplies = 0;
     s.errorsByCode.clear();
+    this.eviction.evictedKeys = 0;
     for (const cmd of this.table.all()) {
       for (const c of [cmd, ...Array.from(cmd.subcommands?.values() ?? [])]) Object.assign(c.stats, { calls: 0, usec: 0, rejected: 0, failed: 0 });
     }
@@ -266,6 +284,10 @@ export class Server {
     if (cmd.isWrite) {
       const refused = this.replication.refuseWrite(c, cmd);
       if (refused) return this.reject(c, cmd, refused);
+    }
+    if (this.memory.limit > 0) {
+      const oom = maxmemoryGate(this, c, cmd);
+      if (oom) return this.reject(c, cmd, oom);
     }
     if (c.inPubSubContext && c.out.proto === 2 && !cmd.has('allowed-in-subscribe')) {
       return this.reject(c, cmd, Err.pubsubContext(cmd.fullName));
@@ -551,6 +573,7 @@ export class Server {
     }
     for (const c of this.clients.values()) if (c.softLimitSince > 0) this.enforceOutputLimits(c);
     this.persistence.cron(now);
+    this.memory.cron();
     const s = this.stats.lastOpsSample;
     if (now - s.at >= 100) {
       const ops = ((this.stats.commandsProcessed - s.count) * 1000) / (now - s.at);

@@ -110,12 +110,24 @@ function storeModel(c: Client, argv: Buffer[], args: ModelStoreArgs): Promise<vo
   if (!backendAvailable(args.backend)) throw new CommandError(AiErr.couldNotLoadBackend);
   const rt = aiRuntime(c.server);
   const db = c.db;
+  // refused before loading when the blob would take its backend past BACKEND_MEMORY_LIMIT, or used memory past
+  // maxmemory with nothing left to evict (src/node/memory.ts); a replica follows its master's stores
+  const bytes = args.blob.length;
+  const admit = c.kind !== 'master' && !c.server.loading;
+  if (admit) {
+    const old = db.map.get(key);
+    const freed = old?.type === MODEL_TYPE && (old as ModelValue).value.backend === args.backend ? (old as ModelValue).value.blob.length : 0;
+    const refused = c.server.memory.admitModel(args.backend, bytes, freed, rt.backendMemoryLimit);
+    if (refused) throw new CommandError(refused);
+  }
   return (async () => {
     let model: Model;
     try {
       model = await buildModel(rt, args);
     } catch (e) {
       throw backendError(e);
+    } finally {
+      if (admit) c.server.memory.release(args.backend, bytes);
     }
     const old = db.lookup(key);
     // the new model's session is freed with the unreferenced value

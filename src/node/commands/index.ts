@@ -12,6 +12,7 @@ import { streamCommands } from './t_stream';
 import { transactionCommands } from './transactions';
 import { pubsubCommands } from './pubsub';
 import { serverCommands } from './server-admin';
+import { memoryCommands } from './memory';
 import { aiCommands } from '../../ai/commands';
 import { replicationCommands } from '../../replication/commands';
 import { clusterCommands } from '../../cluster/commands';
@@ -19,6 +20,7 @@ import { clusterCommands } from '../../cluster/commands';
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
   ...serverCommands,
+  ...memoryCommands,
   ...genericCommands,
   ...stringCommands,
   ...listCommands,
