@@ -87,6 +87,8 @@ export const PARAMS: Param[] = [
   P('maxmemory-samples', 'int', '5', true, { min: 1n, max: 64n }),
   P('loglevel', 'enum', 'notice', true, { values: ['debug', 'verbose', 'notice', 'warning'] }),
   P('logfile', 'string', '', false),
+  // one log line per JSON object ({ts, pid, role, level, msg}) instead of Redis's text lines (src/node/log.ts)
+  P('log-format', 'enum', 'text', true, { values: ['text', 'json'] }),
   P('daemonize', 'bool', 'no', false),
   P('save', 'list', '3600 1 300 100 60 10000', true),
   P('dbfilename', 'string', 'dump.rdb', true, { protected: true, validate: (v) => (v.includes('/') ? "dbfilename can't be a path, just a filename" : null) }),
@@ -125,6 +127,9 @@ export const PARAMS: Param[] = [
   P('cluster-announce-bus-port', 'int', '0', true, { min: 0n, max: 65535n }),
   P('lazyfree-lazy-user-del', 'bool', 'no', true),
   P('latency-monitor-threshold', 'int', '0', true, { min: 0n, max: LLONG_MAX }),
+  // Prometheus /metrics over HTTP (src/node/metrics.ts): 0 is off; metrics-bind '' listens where `bind` does
+  P('metrics-port', 'int', '0', false, { min: 0n, max: 65535n }),
+  P('metrics-bind', 'list', '', false),
   // RedisAI's load-time module arguments (spec §7), under RedisAI's own names: `--THREADS_PER_QUEUE 2` or a
   // `THREADS_PER_QUEUE 2` config-file line (names are case-insensitive, as every parameter here). Start-up
   // only; AI.CONFIG changes MODEL_CHUNK_SIZE and BACKENDSPATH at run time (src/ai/commands/model-commands.ts).

@@ -23,6 +23,9 @@ import { Cluster } from '../cluster/cluster';
 import { MemoryAccounting } from './memory';
 import { Eviction, maxmemoryGate } from './eviction';
 import { ClientPause } from './client-pause';
+import { Logger } from './log';
+import { CommandHistograms, EventLoopWatch, LatencyMonitor } from './latency';
+import { MetricsServer } from './metrics';
 
 export type PropagationListener = (db: number, argv: Buffer[]) => void;
 
@@ -51,8 +54,6 @@ export interface ServerStats {
   opsSamples: number[];
   lastOpsSample: { at: number; count: number };
 }
-
-const LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning', 'nothing'];
 
 export class Server {
   readonly config: Config;
@@ -112,9 +113,32 @@ export class Server {
   readonly replication: Replication;
   /** slots, the cluster bus and the routing gate (src/cluster); null unless cluster-enabled */
   readonly cluster: Cluster | null;
+  /** LATENCY events, per-command latency histograms, the event-loop watch (src/node/latency.ts) */
+  readonly latency = new LatencyMonitor();
+  readonly histograms = new CommandHistograms();
+  readonly eventLoop: EventLoopWatch;
+  /** GET /metrics on metrics-port (src/node/metrics.ts) */
+  readonly metrics: MetricsServer;
+  /** text or JSON log lines, to stdout or logfile (src/node/log.ts) */
+  private readonly logger: Logger;
 
   constructor(config: Config) {
     this.config = config;
+    this.logger = new Logger(config, () => {
+      const mode: string = this.roleInfo().mode;
+      return mode === 'sentinel' ? 'sentinel' : (this.replication?.role ?? 'master');
+    });
+    this.metrics = new MetricsServer(this);
+    this.eventLoop = new EventLoopWatch(this.latency, () => this.latency.threshold > 0 || config.getInt('metrics-port') > 0);
+    this.latency.threshold = config.getInt('latency-monitor-threshold');
+    const prevOnChange = config.onChange;
+    config.onChange = (name, value) => {
+      prevOnChange?.(name, value);
+      if (name === 'latency-monitor-threshold') {
+        this.latency.threshold = config.getInt(name);
+        if (this.listeners.length > 0) this.eventLoop.update();
+      }
+    };
     this.table = new CommandTable(allCommands);
     const hooks = {
       keyModified: (db: Database, key: string) => this.keyModified(db, key),
@@ -163,6 +187,7 @@ export class Server {
     s.netInputBytes = s.netOutputBytes = s.expiredKeys = s.keyspaceHits = s.keyspaceMisses = s.errorReplies = 0;
     s.errorsByCode.clear();
     this.eviction.evictedKeys = 0;
+    this.histograms.reset();
     for (const cmd of this.table.all()) {
       for (const c of [cmd, ...Array.from(cmd.subcommands?.values() ?? [])]) Object.assign(c.stats, { calls: 0, usec: 0, rejected: 0, failed: 0 });
     }
@@ -194,6 +219,8 @@ export class Server {
     const hz = Math.max(1, Math.min(500, this.config.getInt('hz')));
     this.cron = setInterval(() => this.serverCron(), Math.floor(1000 / hz));
     this.cron.unref();
+    await this.metrics.start();
+    this.eventLoop.update();
     this.log('notice', `Ready to accept connections tcp on ${binds.join(' ')} port ${this.boundPort}`);
   }
 
@@ -201,10 +228,13 @@ export class Server {
   async close(): Promise<void> {
     this.shuttingDown = true;
     if (this.cron) clearInterval(this.cron);
+    this.eventLoop.stop();
+    const metricsClosed = this.metrics.close();
     this.replication.close();
     this.cluster?.close();
     for (const c of [...this.clients.values()]) c.close();
     await Promise.all(this.listeners.map((l) => new Promise((r) => l.close(r))));
+    await metricsClosed;
     this.listeners = [];
   }
 
@@ -350,12 +380,14 @@ export class Server {
       return;
     }
     if (result instanceof Promise) {
+      // the latency monitor counts only the time the event loop was held, not the wait for a worker or a key
+      if (this.latency.threshold > 0) this.latency.addSampleIfNeeded(cmd.has('fast') ? 'fast-command' : 'command', performance.now() - t0);
       // async commands (AI work) propagate what they wrote themselves, when they finish
       return result.then(
-        () => this.afterCall(c, cmd, argv, t0),
+        () => this.afterCall(c, cmd, argv, t0, true),
         (e) => {
           this.handlerFailed(c, cmd, e);
-          this.afterCall(c, cmd, argv, t0);
+          this.afterCall(c, cmd, argv, t0, true);
         },
       );
     }
@@ -384,12 +416,14 @@ export class Server {
     }
   }
 
-  private afterCall(c: Client, cmd: Command, argv: Buffer[], t0: number): void {
+  private afterCall(c: Client, cmd: Command, argv: Buffer[], t0: number, async = false): void {
     const t1 = performance.now();
     this.batchClock = t1;
     const us = Math.round((t1 - t0) * 1000);
     cmd.stats.calls++;
     cmd.stats.usec += us;
+    this.histograms.record(cmd, us);
+    if (this.latency.threshold > 0 && !async) this.latency.addSampleIfNeeded(cmd.has('fast') ? 'fast-command' : 'command', us / 1000);
     this.stats.commandsProcessed++;
     const threshold = this.config.hot.slowlogSlowerThan;
     if (threshold >= 0 && us >= threshold && !cmd.has('skip-slowlog')) {
@@ -586,10 +620,6 @@ export class Server {
   // ---------------------------------------------------------------- logging
 
   log(level: 'debug' | 'verbose' | 'notice' | 'warning', msg: string): void {
-    if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(this.config.get('loglevel'))) return;
-    const mark = { debug: '.', verbose: '-', notice: '*', warning: '#' }[level];
-    const d = new Date();
-    const ts = d.toUTCString().slice(5, 25) + '.' + String(d.getMilliseconds()).padStart(3, '0');
-    process.stdout.write(`${process.pid}:M ${ts} ${mark} ${msg}\n`);
+    this.logger.log(level, msg);
   }
 }

@@ -13,6 +13,7 @@ import { transactionCommands } from './transactions';
 import { pubsubCommands } from './pubsub';
 import { serverCommands } from './server-admin';
 import { memoryCommands } from './memory';
+import { latencyCommands } from './latency';
 import { aiCommands } from '../../ai/commands';
 import { replicationCommands } from '../../replication/commands';
 import { clusterCommands } from '../../cluster/commands';
@@ -21,6 +22,7 @@ export const allCommands: CommandDef[] = [
   ...connectionCommands,
   ...serverCommands,
   ...memoryCommands,
+  ...latencyCommands,
   ...genericCommands,
   ...stringCommands,
   ...listCommands,
