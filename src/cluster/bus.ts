@@ -2,6 +2,7 @@
 // big-endian length followed by a msgpackr-encoded message. A node sends PING (or MEET, for CLUSTER MEET) on its
 // outgoing links; the other side answers PONG on the same connection.
 
+import * as crypto from 'node:crypto';
 import * as net from 'node:net';
 import { pack, unpack } from 'msgpackr';
 
@@ -10,6 +11,8 @@ export interface GossipEntry {
   ip: string;
   port: number;
   cport: number;
+  /** tls-cluster: the plain-TCP port (as Redis's pport) */
+  pport?: number;
   role: 'master' | 'slave';
   master: string | null;
   pfail: boolean;
@@ -24,6 +27,8 @@ export interface BusMessage {
   ip: string;
   port: number;
   cport: number;
+  /** tls-cluster: the sender's plain-TCP port when it has one (`port` is then its TLS port), as Redis's pport */
+  pport?: number;
   role: 'master' | 'slave';
   master: string | null;
   currentEpoch: number;
@@ -71,6 +76,50 @@ export function frame(m: BusMessage): Buffer {
   return Buffer.concat([head, body]);
 }
 
+/**
+ * Bus authentication (cluster-bus-password, by default masterauth): before any frame, each side sends a
+ * random 32-byte nonce, then HMAC-SHA256(secret, peer's nonce + its own role) for the nonce it received.
+ * Both sides check the other's proof, so neither accepts frames from a node without the secret; the
+ * secret itself never crosses the wire. With an empty secret the bus is open, as before.
+ */
+export class BusHandshake {
+  private readonly nonce = crypto.randomBytes(32);
+  private buf: Buffer = Buffer.alloc(0);
+  private peerNonce: Buffer | null = null;
+  done = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly secret: string,
+    /** 'dial' for the side that connected, 'accept' for the listener */
+    private readonly role: 'dial' | 'accept',
+  ) {
+    socket.write(this.nonce);
+  }
+
+  private proof(nonce: Buffer, role: string): Buffer {
+    return crypto.createHmac('sha256', this.secret).update(nonce).update(role).digest();
+  }
+
+  /**
+   * Feeds received bytes; returns the bytes after the handshake once it succeeded (maybe empty), null while
+   * it goes on; throws when the peer's proof is wrong.
+   */
+  feed(chunk: Buffer): Buffer | null {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    if (!this.peerNonce && this.buf.length >= 32) {
+      this.peerNonce = this.buf.subarray(0, 32);
+      this.buf = this.buf.subarray(32);
+      this.socket.write(this.proof(this.peerNonce, this.role));
+    }
+    if (!this.peerNonce || this.buf.length < 32) return null;
+    const expected = this.proof(this.nonce, this.role === 'dial' ? 'accept' : 'dial');
+    if (!crypto.timingSafeEqual(expected, this.buf.subarray(0, 32))) throw new Error('wrong cluster bus password');
+    this.done = true;
+    return this.buf.subarray(32);
+  }
+}
+
 /** An outgoing link to one node. */
 export class Link {
   socket: net.Socket | null = null;
@@ -83,22 +132,47 @@ export class Link {
     readonly port: number,
     private onMessage: (link: Link, m: BusMessage) => void,
     private onState: (link: Link) => void,
+    /** opens the connection (tls-cluster: a TLS one, src/node/tls.ts); `ready` is when it may talk */
+    private dial: (host: string, port: number) => { socket: net.Socket; ready: string } = (host, port) => ({ socket: net.connect(port, host), ready: 'connect' }),
+    /** the bus secret ('' = none): the link is up only once the peer proved it knows it (BusHandshake) */
+    private secret: () => string = () => '',
+    private onAuthFailed: (link: Link) => void = () => {},
   ) {}
 
   connect(): void {
     if (this.closed || this.socket) return;
     this.createdAt = Date.now();
-    const s = net.connect(this.port, this.host);
+    const { socket: s, ready } = this.dial(this.host, this.port);
     this.socket = s;
     s.setNoDelay(true);
     const reader = new FrameReader((m) => this.onMessage(this, m));
-    s.on('connect', () => {
+    let handshake: BusHandshake | null = null;
+    s.on(ready, () => {
+      const secret = this.secret();
+      if (secret !== '') {
+        handshake = new BusHandshake(s, secret, 'dial');
+        return;
+      }
       this.up = true;
       this.onState(this);
     });
     s.on('data', (d: Buffer) => {
       try {
-        reader.feed(d);
+        if (handshake && !handshake.done) {
+          let rest: Buffer | null;
+          try {
+            rest = handshake.feed(d);
+          } catch {
+            this.onAuthFailed(this);
+            s.destroy();
+            return;
+          }
+          if (rest === null) return;
+          this.up = true;
+          this.onState(this);
+          d = rest;
+        }
+        if (d.length > 0) reader.feed(d);
       } catch {
         s.destroy();
       }

@@ -4,12 +4,13 @@
 // dispatcher calls before running a command: -MOVED / -ASK / -CROSSSLOT / -TRYAGAIN / -CLUSTERDOWN as Redis 7.0.
 
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { Client } from '../node/client';
 import type { Command } from '../node/command-table';
 import type { Server } from '../node/server';
 import { keyHashSlot, SLOTS } from './crc16';
 import { ClusterState, newNodeId, type ClusterNode } from './nodes';
-import { FrameReader, frame, Link, normalizeIp, type BusMessage } from './bus';
+import { BusHandshake, FrameReader, frame, Link, normalizeIp, type BusMessage } from './bus';
 import { dagKeyParts, dagRoutedKeys } from '../ai/dag/keys';
 import type { RemoteKey } from './remote-tensor';
 
@@ -49,11 +50,22 @@ export class Cluster {
     return this.server.config.get('cluster-announce-ip');
   }
 
+  /**
+   * The port a client is sent to for node `n` (MOVED, ASK, CLUSTER SLOTS / NODES): as Redis 7.0, with tls-cluster
+   * a plain-TCP client gets the node's plain port where it has one, a TLS client the TLS port.
+   */
+  portFor(c: Client, n: ClusterNode): number {
+    return n.pport && !(c.socket instanceof tls.TLSSocket) && this.server.config.getBool('tls-cluster') ? n.pport : n.port;
+  }
+
   /** Loads (or creates) nodes.conf and opens the bus; called once the client port is bound. */
   async start(): Promise<void> {
     const cfg = this.server.config;
-    const port = cfg.getInt('cluster-announce-port') || this.server.boundPort;
-    const busPort = cfg.getInt('cluster-port') || this.server.boundPort + 10000;
+    // tls-cluster: the bus speaks TLS and the port clients are sent to (MOVED, CLUSTER SLOTS…) is tls-port, as Redis 7.0
+    const tlsCluster = cfg.getBool('tls-cluster');
+    const clientPort = tlsCluster ? this.server.boundTlsPort : this.server.boundPort;
+    const port = cfg.getInt('cluster-announce-port') || clientPort;
+    const busPort = cfg.getInt('cluster-port') || clientPort + 10000;
     const cport = cfg.getInt('cluster-announce-bus-port') || busPort;
     if (this.state.load(this.file)) {
       this.server.log('notice', `Node configuration loaded, I'm ${this.state.myself.id}`);
@@ -63,10 +75,12 @@ export class Cluster {
     const me = this.state.myself;
     me.port = port;
     me.cport = cport;
+    me.pport = tlsCluster ? this.server.boundPort : 0;
     if (this.announcedIp()) me.ip = this.announcedIp();
     this.saveNow();
     await new Promise<void>((resolve, reject) => {
-      const srv = net.createServer((s) => this.acceptBus(s));
+      // the bus always asks its peers for a certificate (as Redis's TLS_CLIENT_AUTH_YES on the bus)
+      const srv = tlsCluster ? this.server.tls.createServer((s) => this.acceptBus(s), () => 'yes') : net.createServer((s) => this.acceptBus(s));
       srv.once('error', reject);
       const bind = this.server.config.get('bind').split(' ').filter(Boolean)[0] ?? '127.0.0.1';
       srv.listen({ port: busPort, host: bind === '*' ? undefined : bind }, () => {
@@ -359,7 +373,7 @@ export class Cluster {
         if (m > 0) {
           if (m < keys.length) return 'TRYAGAIN Multiple keys request during rehashing of slot';
           const n = st.nodes.get(to);
-          if (n) return `ASK ${slot} ${n.ip}:${n.port}`;
+          if (n) return `ASK ${slot} ${n.ip}:${this.portFor(c, n)}`;
         }
       }
       return null;
@@ -370,7 +384,7 @@ export class Cluster {
     }
     if (me.role === 'slave' && me.master === owner && (f?.readonly || shardPubsub) && !write) return null;
     const n = st.nodes.get(owner);
-    return `MOVED ${slot} ${n?.ip ?? ''}:${n?.port ?? 0}`;
+    return `MOVED ${slot} ${n?.ip ?? ''}:${n ? this.portFor(c, n) : 0}`;
   }
 
   // ------------------------------------------------------------ pub/sub over the bus
@@ -439,11 +453,12 @@ export class Cluster {
       if (owner === me.id || (me.role === 'slave' && owner === me.master)) {
         const to = st.migrating.get(slot);
         const n = to !== undefined && !db.exists(key.toString('latin1')) ? st.nodes.get(to) : undefined;
-        if (n) remote.push({ key, host: n.ip, port: n.port, asking: true });
+        if (n) remote.push({ key, host: n.ip, port: n.pport || n.port, asking: true });
         continue; // here (or missing here): the parser reads it locally
       }
       const n = st.nodes.get(owner);
-      if (n) remote.push({ key, host: n.ip, port: n.port, asking: false });
+      // (tls-cluster: the node's plain-TCP port; remote-tensor.ts speaks plain TCP only)
+      if (n) remote.push({ key, host: n.ip, port: n.pport || n.port, asking: false });
     }
     return { remote, errors };
   }
@@ -528,8 +543,22 @@ export class Cluster {
     this.inbound.add(s);
     s.setNoDelay(true);
     const reader = new FrameReader((m) => this.receive(m, normalizeIp(s.remoteAddress), null, s));
+    const secret = this.busSecret();
+    const handshake = secret !== '' ? new BusHandshake(s, secret, 'accept') : null;
     s.on('data', (d: Buffer) => {
       try {
+        if (handshake && !handshake.done) {
+          let rest: Buffer | null;
+          try {
+            rest = handshake.feed(d);
+          } catch {
+            this.busAuthFailed(normalizeIp(s.remoteAddress), 'failed the cluster-bus-password check; its connection is dropped');
+            s.destroy();
+            return;
+          }
+          if (rest === null || rest.length === 0) return;
+          d = rest;
+        }
         reader.feed(d);
       } catch {
         s.destroy();
@@ -557,11 +586,29 @@ export class Cluster {
           if (node) node.linkUp = link.up;
           if (link.up && node) this.sendPing(node, link);
         },
+        (host, port) => this.server.tls.dial(host, port, this.server.config.getBool('tls-cluster')),
+        () => this.busSecret(),
+        (link) => this.busAuthFailed(`${link.host}:${link.port}`, 'failed the cluster-bus-password check; no frames are exchanged with it'),
       );
       this.links.set(n.id, l);
     }
     if (!l.socket && Date.now() - l.createdAt > 500) l.connect();
     return l;
+  }
+
+  /** last warning per peer about a failed bus handshake: links retry twice a second, the log says it every 10 s */
+  private busAuthWarned = new Map<string, number>();
+
+  private busAuthFailed(peer: string, what: string): void {
+    const now = Date.now();
+    if (now - (this.busAuthWarned.get(peer) ?? 0) < 10000) return;
+    this.busAuthWarned.set(peer, now);
+    this.server.log('warning', `Cluster bus: ${peer} ${what}`);
+  }
+
+  /** The secret nodes of this cluster prove on every bus connection: cluster-bus-password, else masterauth. */
+  private busSecret(): string {
+    return this.server.config.get('cluster-bus-password') || this.server.config.get('masterauth');
   }
 
   private nodeOfLink(link: Link): ClusterNode | undefined {
@@ -577,7 +624,7 @@ export class Cluster {
     const gossip = [];
     for (const n of st.nodes.values()) {
       if (n.myself || n.handshake || !n.ip) continue;
-      gossip.push({ id: n.id, ip: n.ip, port: n.port, cport: n.cport, role: n.role, master: n.master, pfail: n.pfail, fail: n.fail });
+      gossip.push({ id: n.id, ip: n.ip, port: n.port, cport: n.cport, pport: n.pport ?? 0, role: n.role, master: n.master, pfail: n.pfail, fail: n.fail });
     }
     return {
       type,
@@ -585,6 +632,7 @@ export class Cluster {
       ip: this.announcedIp(),
       port: me.port,
       cport: me.cport,
+      pport: me.pport ?? 0,
       role: me.role,
       master: me.master,
       currentEpoch: st.currentEpoch,
@@ -657,6 +705,7 @@ export class Cluster {
       sender.cport = m.cport;
       dirty = true;
     }
+    sender.pport = m.pport ?? 0;
     if (m.type === 'pong') {
       sender.pongReceived = Date.now();
       sender.pingSent = 0;
@@ -702,7 +751,7 @@ export class Cluster {
         } else known.reports.delete(sender.id);
       }
       if (g.id === me.id || known || this.blacklisted(g.id) || !g.ip) continue;
-      st.addNode({ id: g.id, ip: normalizeIp(g.ip), port: g.port, cport: g.cport, role: g.role, master: g.master });
+      st.addNode({ id: g.id, ip: normalizeIp(g.ip), port: g.port, cport: g.cport, pport: g.pport ?? 0, role: g.role, master: g.master });
       dirty = true;
     }
     if (m.type === 'fail' && m.failing) {

@@ -74,7 +74,8 @@ function info(c: Client): void {
 }
 
 function nodes(c: Client): void {
-  const text = clusterOf(c).state.nodesText();
+  const cl = clusterOf(c);
+  const text = cl.state.nodesText((n) => cl.portFor(c, n));
   if (c.out.proto === 3) c.out.verbatim(text);
   else c.out.bulk(text);
 }
@@ -89,7 +90,7 @@ function offsetOf(cl: Cluster, n: ClusterNode): number {
 }
 
 function endpoint(c: Client, n: ClusterNode): void {
-  c.out.array(4).bulk(n.ip).int(n.port).bulk(n.id);
+  c.out.array(4).bulk(n.ip).int(clusterOf(c).portFor(c, n)).bulk(n.id);
   if (c.out.proto === 3) c.out.map(0);
   else c.out.array(0);
 }
@@ -132,8 +133,14 @@ function shards(c: Client): void {
     c.out.bulk('nodes').array(members.length);
     for (const n of members) {
       const off = offsetOf(cl, n);
-      kv(7);
-      c.out.bulk('id').bulk(n.id).bulk('port').int(n.port).bulk('ip').bulk(n.ip).bulk('endpoint').bulk(n.ip);
+      // as Redis 7.0: with tls-cluster, `port` is the plain-TCP port (shown only when the node has one), `tls-port` the TLS one
+      const tlsCluster = c.server.config.getBool('tls-cluster');
+      const plain = tlsCluster ? (n.pport ?? 0) : n.port;
+      kv(6 + (plain ? 1 : 0) + (tlsCluster ? 1 : 0));
+      c.out.bulk('id').bulk(n.id);
+      if (plain) c.out.bulk('port').int(plain);
+      if (tlsCluster) c.out.bulk('tls-port').int(n.port);
+      c.out.bulk('ip').bulk(n.ip).bulk('endpoint').bulk(n.ip);
       c.out.bulk('role').bulk(n.role === 'master' ? 'master' : 'replica').bulk('replication-offset').int(off);
       c.out.bulk('health').bulk(n.role === 'slave' && off === 0 ? 'loading' : 'online');
     }

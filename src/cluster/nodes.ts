@@ -11,6 +11,8 @@ export interface ClusterNode {
   ip: string;
   port: number;
   cport: number;
+  /** tls-cluster: the node's plain-TCP port (`port` is its TLS one), learnt from the bus; 0 or absent when none */
+  pport?: number;
   myself: boolean;
   role: 'master' | 'slave';
   /** the master's id for a replica */
@@ -147,10 +149,10 @@ export class ClusterState {
   }
 
   /** One line of CLUSTER NODES (without the newline). */
-  nodeLine(n: ClusterNode): string {
+  nodeLine(n: ClusterNode, portOf: (n: ClusterNode) => number = (x) => x.port): string {
     const parts = [
       n.id,
-      `${n.ip}:${n.port}@${n.cport}`,
+      `${n.ip}:${portOf(n)}@${n.cport}`,
       this.flagsOf(n),
       n.master ?? '-',
       String(n.myself ? 0 : n.pingSent),
@@ -166,9 +168,10 @@ export class ClusterState {
     return parts.join(' ');
   }
 
-  nodesText(): string {
+  /** CLUSTER NODES and nodes.conf; `portOf` picks the port a client is shown (tls-cluster, see Cluster.portFor) */
+  nodesText(portOf?: (n: ClusterNode) => number): string {
     let out = '';
-    for (const n of this.nodes.values()) out += this.nodeLine(n) + '\n';
+    for (const n of this.nodes.values()) out += this.nodeLine(n, portOf) + '\n';
     return out;
   }
 

@@ -59,7 +59,7 @@ export class Client {
   ) {
     this.id = id;
     this.db = server.dbs[0];
-    this.authenticated = server.config.get('requirepass') === '';
+    this.authenticated = server.acl.autoAuthenticated();
     this.parser = new RespParser({
       maxBulkLen: () => server.config.hot.protoMaxBulkLen,
       authenticated: () => this.authenticated,

@@ -89,7 +89,7 @@ export class Command {
     this.summary = def.summary ?? '';
     this.handler = def.handler;
     this.isWrite = this.flags.has('write');
-    this.categories = deriveCategories(def);
+    this.categories = deriveCategories(def, this.fullName);
     if (def.subcommands) {
       this.subcommands = new Map();
       for (const sub of def.subcommands) this.subcommands.set(sub.name, new Command(sub, this));
@@ -121,7 +121,23 @@ export class Command {
   }
 }
 
-function deriveCategories(def: CommandDef): string[] {
+// Where Redis 7's categories differ from what flags and group give (checked against COMMAND INFO of
+// redis-server 7.0): '+cat' adds, '-cat' removes.
+const CATEGORY_FIXUPS: Record<string, string[]> = {
+  role: ['+admin', '+dangerous'],
+  wait: ['-keyspace'],
+  restore: ['+dangerous'],
+  'restore-asking': ['+dangerous'],
+  migrate: ['+dangerous'],
+  readonly: ['+connection'],
+  readwrite: ['+connection'],
+  asking: ['+connection'],
+  'latency|help': ['-admin', '-dangerous'],
+  // AI.CONFIG changes server-wide settings
+  'ai.config': ['+admin', '+dangerous'],
+};
+
+function deriveCategories(def: CommandDef, fullName: string): string[] {
   const cats = new Set<string>();
   const f = new Set(def.flags);
   if (f.has('write')) cats.add('write');
@@ -146,6 +162,10 @@ function deriveCategories(def: CommandDef): string[] {
   };
   if (byGroup[def.group]) cats.add(byGroup[def.group]);
   for (const c of def.categories ?? []) cats.add(c);
+  for (const fix of CATEGORY_FIXUPS[fullName] ?? []) {
+    if (fix[0] === '+') cats.add(fix.slice(1));
+    else cats.delete(fix.slice(1));
+  }
   return [...cats];
 }
 

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { splitArgs } from './resp/parser';
 import { globMatch } from './glob';
+import { validateProtocols } from './tls';
 
 type Kind = 'string' | 'int' | 'bool' | 'memory' | 'enum' | 'list';
 
@@ -67,6 +68,11 @@ export const PARAMS: Param[] = [
   P('requirepass', 'string', '', true),
   P('masterauth', 'string', '', true),
   P('masteruser', 'string', '', true),
+  // the shared secret of the cluster bus (src/cluster/bus.ts BusHandshake); empty: masterauth
+  P('cluster-bus-password', 'string', '', true),
+  // users loaded at start-up and by ACL LOAD, written by ACL SAVE (src/node/acl.ts); relative to dir
+  P('aclfile', 'string', '', false),
+  P('acllog-max-len', 'int', '128', true, { min: 0n, max: INT_MAX }),
   P('protected-mode', 'bool', 'yes', true),
   P('databases', 'int', '16', false, { min: 1n, max: INT_MAX }),
   P('maxclients', 'int', '10000', true, { min: 1n, max: UINT_MAX }),
@@ -125,6 +131,23 @@ export const PARAMS: Param[] = [
   P('cluster-announce-ip', 'string', '', true),
   P('cluster-announce-port', 'int', '0', true, { min: 0n, max: 65535n }),
   P('cluster-announce-bus-port', 'int', '0', true, { min: 0n, max: 65535n }),
+  // TLS (src/node/tls.ts), Redis 7's names; tls-port 0 is off, and with tls-port set, port 0 turns plain TCP off
+  P('tls-port', 'int', '0', false, { min: 0n, max: 65535n }),
+  P('tls-cert-file', 'string', '', true),
+  P('tls-key-file', 'string', '', true),
+  P('tls-key-file-pass', 'string', '', true),
+  P('tls-client-cert-file', 'string', '', true),
+  P('tls-client-key-file', 'string', '', true),
+  P('tls-client-key-file-pass', 'string', '', true),
+  P('tls-ca-cert-file', 'string', '', true),
+  P('tls-ca-cert-dir', 'string', '', true),
+  P('tls-auth-clients', 'enum', 'yes', true, { values: ['no', 'yes', 'optional'] }),
+  P('tls-replication', 'bool', 'no', true),
+  P('tls-cluster', 'bool', 'no', false),
+  P('tls-protocols', 'string', '', true, { validate: validateProtocols }),
+  P('tls-ciphers', 'string', '', true),
+  P('tls-ciphersuites', 'string', '', true),
+  P('tls-prefer-server-ciphers', 'bool', 'no', true),
   P('lazyfree-lazy-user-del', 'bool', 'no', true),
   P('latency-monitor-threshold', 'int', '0', true, { min: 0n, max: LLONG_MAX }),
   // Prometheus /metrics over HTTP (src/node/metrics.ts): 0 is off; metrics-bind '' listens where `bind` does

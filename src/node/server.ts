@@ -23,6 +23,8 @@ import { Cluster } from '../cluster/cluster';
 import { MemoryAccounting } from './memory';
 import { Eviction, maxmemoryGate } from './eviction';
 import { ClientPause } from './client-pause';
+import { TlsSetup } from './tls';
+import { Acl } from './acl';
 import { Logger } from './log';
 import { CommandHistograms, EventLoopWatch, LatencyMonitor } from './latency';
 import { MetricsServer } from './metrics';
@@ -91,6 +93,10 @@ export class Server {
   private watchers = new Map<Database, Map<string, Set<Client>>>();
   /** ports actually bound (useful with --port 0) */
   boundPort = 0;
+  /** the TLS client port (tls-port), 0 when off */
+  boundTlsPort = 0;
+  /** certificates and TLS listeners / links (src/node/tls.ts) */
+  readonly tls: TlsSetup;
   shuttingDown = false;
   /** true while the data set loads: commands without the loading flag get -LOADING */
   get loading(): boolean {
@@ -113,6 +119,8 @@ export class Server {
   readonly replication: Replication;
   /** slots, the cluster bus and the routing gate (src/cluster); null unless cluster-enabled */
   readonly cluster: Cluster | null;
+  /** users and permissions (src/node/acl.ts); the default user follows requirepass */
+  readonly acl: Acl;
   /** LATENCY events, per-command latency histograms, the event-loop watch (src/node/latency.ts) */
   readonly latency = new LatencyMonitor();
   readonly histograms = new CommandHistograms();
@@ -140,6 +148,23 @@ export class Server {
       }
     };
     this.table = new CommandTable(allCommands);
+    this.acl = new Acl(this.table);
+    this.acl.setRequirepass(config.get('requirepass'));
+    this.acl.logMaxLen = config.getInt('acllog-max-len');
+    const prevAclOnChange = config.onChange;
+    config.onChange = (name, value) => {
+      prevAclOnChange?.(name, value);
+      if (name === 'requirepass') this.acl.setRequirepass(value);
+      if (name === 'acllog-max-len') this.acl.logMaxLen = config.getInt(name);
+    };
+    if (config.get('aclfile') !== '') {
+      try {
+        this.acl.loadFile(config.get('aclfile'));
+      } catch (e) {
+        this.log('warning', `Aborting Redis startup because of ACL errors: ${(e as Error).message}`);
+        process.exit(1);
+      }
+    }
     const hooks = {
       keyModified: (db: Database, key: string) => this.keyModified(db, key),
       keyExpired: (db: Database, key: string) => {
@@ -166,6 +191,7 @@ export class Server {
       lastOpsSample: { at: Date.now(), count: 0 },
     };
     this.memory = new MemoryAccounting(this);
+    this.tls = new TlsSetup(config, (level, msg) => this.log(level, msg));
     this.eviction = new Eviction(this);
     registerCoreSections(this.info, this);
     registerAiInfo(this.info, this);
@@ -198,7 +224,10 @@ export class Server {
   async listen(): Promise<void> {
     const port = this.config.getInt('port');
     const binds = this.config.get('bind').split(' ').filter(Boolean);
-    for (const host of binds) {
+    this.tls.start();
+    const tlsPort = this.config.getInt('tls-port');
+    // port 0 picks a free port, unless a TLS port is set: then it turns plain TCP off, as in Redis
+    for (const host of tlsPort > 0 && port === 0 ? [] : binds) {
       const srv = net.createServer((socket) => this.accept(socket));
       srv.maxConnections = this.config.getInt('maxclients') + 32;
       await new Promise<void>((resolve, reject) => {
@@ -211,6 +240,19 @@ export class Server {
       this.boundPort = (srv.address() as net.AddressInfo).port;
       this.listeners.push(srv);
     }
+    for (const host of tlsPort > 0 ? binds : []) {
+      const srv = this.tls.createServer((socket) => this.accept(socket), () => this.config.get('tls-auth-clients'));
+      srv.maxConnections = this.config.getInt('maxclients') + 32;
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen({ port: tlsPort, host: host === '*' ? undefined : host }, () => {
+          srv.off('error', reject);
+          resolve();
+        });
+      });
+      this.boundTlsPort = tlsPort;
+      this.listeners.push(srv);
+    }
     // the data set is loaded before "Ready": clients that connect meanwhile get -LOADING
     await this.persistence.loadAtStartup();
     if (this.cluster) await this.cluster.start();
@@ -221,7 +263,8 @@ export class Server {
     this.cron.unref();
     await this.metrics.start();
     this.eventLoop.update();
-    this.log('notice', `Ready to accept connections tcp on ${binds.join(' ')} port ${this.boundPort}`);
+    if (this.boundPort) this.log('notice', `Ready to accept connections tcp on ${binds.join(' ')} port ${this.boundPort}`);
+    if (this.boundTlsPort) this.log('notice', `Ready to accept connections tls on ${binds.join(' ')} port ${this.boundTlsPort}`);
   }
 
   /** Stops listening, closes every client and stops timers. */
@@ -252,7 +295,13 @@ export class Server {
       this.stats.rejectedConnections++;
       socket.end(
         '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
-          'In this mode connections are only accepted from the loopback interface.\r\n',
+          'In this mode connections are only accepted from the loopback interface. ' +
+          'If you want to connect from external computers to Redis you may adopt one of the following solutions: ' +
+          "1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. " +
+          "2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. " +
+          "3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. " +
+          '4) Setup a an authentication password for the default user. ' +
+          'NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n',
       );
       return;
     }
@@ -269,10 +318,9 @@ export class Server {
   }
 
   private protectedModeAllows(socket: net.Socket): boolean {
-    if (!this.config.getBool('protected-mode') || this.config.get('requirepass') !== '') return true;
-    const binds = this.config.get('bind');
-    // as Redis: protected mode only matters when bound beyond loopback
-    if (!/(^|\s)(\*|0\.0\.0\.0|::|-::\*)(\s|$)/.test(binds)) return true;
+    // as Redis 7: with protected mode on and no password for the default user, only loopback clients
+    if (!this.config.getBool('protected-mode') || !this.acl.defaultUser.nopass) return true;
+    if (socket.remoteAddress === undefined) return true; // a unix socket
     const addr = socket.remoteAddress ?? '';
     return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1' || addr.startsWith('127.');
   }
@@ -302,6 +350,14 @@ export class Server {
     }
     if (!cmd.arityOk(argv.length)) return this.reject(c, cmd, Err.wrongArity(cmd.fullName));
     if (!c.authenticated && !cmd.has('no-auth')) return this.reject(c, cmd, Err.noAuth);
+    const user = this.acl.users.get(c.user);
+    if (user && !user.unrestricted) {
+      const denial = this.acl.check(user, cmd, argv);
+      if (denial) {
+        this.acl.logDenial(denial, cmd, 'toplevel', c.user, c.infoLine());
+        return this.reject(c, cmd, Acl.denialError(denial, cmd));
+      }
+    }
     if (this.loading && !cmd.has('loading')) return this.reject(c, cmd, 'LOADING Redis is loading the dataset in memory');
     if (this.cluster !== null) {
       const redirect = this.cluster.route(c, cmd, argv);
@@ -359,6 +415,11 @@ export class Server {
 
   /** Executes a command (also used by EXEC for queued ones). */
   call(c: Client, cmd: Command, argv: Buffer[]): Promise<void> | void {
+    // a queued command is checked again at EXEC: the user's rules may have changed since (fake clients have id 0)
+    if (c.inExec && c.id !== 0) {
+      const denied = this.acl.execDenial(c.user, cmd, argv, () => c.infoLine());
+      if (denied) return void this.replyError(c, denied);
+    }
     const dirtyBefore = this.dirty;
     // commands of one read batch run back to back: the end of one is the start of the next,
     // which halves the clock reads on the hot path

@@ -101,10 +101,11 @@ export class MasterLink {
     this.parser = null;
     const server = this.repl.server;
     server.log('notice', `Connecting to MASTER ${this.host}:${this.port}`);
-    const s = net.connect({ host: this.host, port: this.port });
+    // tls-replication: over TLS, presenting this node's certificate (src/node/tls.ts)
+    const { socket: s, ready } = server.tls.dial(this.host, this.port, server.config.getBool('tls-replication'));
     this.socket = s;
     s.setNoDelay(true);
-    s.on('connect', () => {
+    s.on(ready, () => {
       server.log('notice', 'MASTER <-> REPLICA sync started');
       this.state = 'handshake';
       this.lastIo = Date.now();
@@ -223,7 +224,9 @@ export class MasterLink {
 
   private sendPort(): void {
     this.step = 'port';
-    const port = this.repl.server.config.getInt('replica-announce-port') || this.repl.server.boundPort;
+    const srv = this.repl.server;
+    // as Redis: the TLS port when replicating over TLS
+    const port = srv.config.getInt('replica-announce-port') || (srv.config.getBool('tls-replication') && srv.boundTlsPort ? srv.boundTlsPort : srv.boundPort);
     this.socket!.write(command('REPLCONF', 'listening-port', String(port)));
   }
 

@@ -64,9 +64,12 @@ export async function runSentinel(args: string[]): Promise<void> {
   server.roleInfo = () => ({ mode: 'sentinel', role: 'master' }) as unknown as ReturnType<Server['roleInfo']>;
   const sentinel = new Sentinel(
     {
-      port: () => server.boundPort,
+      // as Redis: with tls-replication the sentinel announces its TLS port and talks TLS to every instance
+      port: () => (config.getBool('tls-replication') && server.boundTlsPort ? server.boundTlsPort : server.boundPort),
+      dial: (host, port) => server.tls.dial(host, port, config.getBool('tls-replication')),
       publish: (channel, message) => void server.pubsub.publish(channel, Buffer.from(message, 'latin1')),
       log: (level, msg) => server.log(level, msg),
+      requirepass: () => config.get('requirepass'),
     },
     path,
     parsed,

@@ -13,6 +13,9 @@ export class ReplyError {
 
 type Callback = (r: Reply) => void;
 
+/** Opens a connection; `ready` is the event after which it is up ('connect', or 'secureConnect' for TLS). */
+export type LinkDial = (host: string, port: number) => { socket: net.Socket; ready: string };
+
 /** Parses one reply from buf at pos; returns [reply, next pos] or null when incomplete. */
 function parseReply(buf: Buffer, pos: number): [Reply, number] | null {
   if (pos >= buf.length) return null;
@@ -75,11 +78,13 @@ export class Link {
   constructor(
     readonly host: string,
     readonly port: number,
+    dial?: LinkDial,
   ) {
-    this.socket = net.connect({ host, port });
+    const opened = dial ? dial(host, port) : { socket: net.connect({ host, port }), ready: 'connect' };
+    this.socket = opened.socket;
     this.socket.setNoDelay(true);
     this.socket.setTimeout(5000, () => this.close());
-    this.socket.on('connect', () => {
+    this.socket.on(opened.ready, () => {
       this.connected = true;
       this.socket.setTimeout(0);
     });

@@ -15,7 +15,7 @@
 //   converted with SLAVEOF; a replica pointing elsewhere is repointed (+fix-slave-config).
 
 import * as crypto from 'node:crypto';
-import { Link, ReplyError, type Reply } from './link';
+import { Link, ReplyError, type LinkDial, type Reply } from './link';
 import { defaultMaster, rewriteSentinelFile, type MasterSpec } from './config';
 
 export const HELLO_CHANNEL = '__sentinel__:hello';
@@ -166,11 +166,18 @@ export interface SentinelHost {
   /** publishes an event to this sentinel's own subscribers */
   publish(channel: string, message: string): void;
   log(level: 'notice' | 'warning' | 'verbose', msg: string): void;
+  /** opens a link (tls-replication yes: over TLS, src/node/tls.ts); plain TCP when absent */
+  dial?: LinkDial;
+  /** this sentinel's own requirepass: used with other sentinels when no sentinel-pass is set (as Redis) */
+  requirepass?: () => string;
 }
 
 export class Sentinel {
   myid: string;
   currentEpoch: number;
+  /** `sentinel sentinel-user` / `sentinel-pass`: how this sentinel logs in to other sentinels */
+  sentinelUser: string;
+  sentinelPass: string;
   readonly masters = new Map<string, Master>();
   private timer: NodeJS.Timeout | null = null;
   /** TILT mode (as Redis): the timer ran late (> 2 s) or the clock went back; no acting on what was seen for a while */
@@ -181,9 +188,11 @@ export class Sentinel {
   constructor(
     readonly host: SentinelHost,
     readonly configPath: string,
-    state: { myid: string | null; currentEpoch: number; masters: MasterSpec[] },
+    state: { myid: string | null; currentEpoch: number; masters: MasterSpec[]; sentinelUser?: string; sentinelPass?: string },
   ) {
     this.myid = state.myid ?? crypto.randomBytes(20).toString('hex');
+    this.sentinelUser = state.sentinelUser ?? '';
+    this.sentinelPass = state.sentinelPass ?? '';
     this.currentEpoch = state.currentEpoch;
     for (const spec of state.masters) this.addMaster(spec);
   }
@@ -220,7 +229,13 @@ export class Sentinel {
 
   flushConfig(): void {
     try {
-      rewriteSentinelFile(this.configPath, { myid: this.myid, currentEpoch: this.currentEpoch, masters: [...this.masters.values()].map((m) => m.spec()) });
+      rewriteSentinelFile(this.configPath, {
+        myid: this.myid,
+        currentEpoch: this.currentEpoch,
+        masters: [...this.masters.values()].map((m) => m.spec()),
+        sentinelUser: this.sentinelUser,
+        sentinelPass: this.sentinelPass,
+      });
     } catch (e) {
       this.host.log('warning', `WARNING: Sentinel was not able to save the new configuration on disk!!!: ${(e as Error).message}`);
     }
@@ -293,16 +308,17 @@ export class Sentinel {
     if (now - ri.lastReconnect < RECONNECT_PERIOD) return;
     ri.lastReconnect = now;
     if (linkDown) {
-      const link = new Link(ri.ip, ri.port);
+      const link = new Link(ri.ip, ri.port, this.host.dial);
       ri.link = link;
       link.actPingTime = 0;
-      if (ri.kind !== 'sentinel' && m.authPass) link.send(m.authUser ? ['AUTH', m.authUser, m.authPass] : ['AUTH', m.authPass]);
+      const auth = this.authFor(ri, m);
+      if (auth) link.send(auth);
       link.send(['CLIENT', 'SETNAME', `sentinel-${name8}-cmd`]);
       this.sendPing(ri);
       if (ri.kind !== 'sentinel') this.sendInfo(ri, m);
     }
     if (pubsubDown) {
-      const ps = new Link(ri.ip, ri.port);
+      const ps = new Link(ri.ip, ri.port, this.host.dial);
       ri.pubsub = ps;
       if (m.authPass) ps.send(m.authUser ? ['AUTH', m.authUser, m.authPass] : ['AUTH', m.authPass]);
       ps.send(['CLIENT', 'SETNAME', `sentinel-${name8}-pubsub`]);
@@ -311,6 +327,14 @@ export class Sentinel {
       };
       ps.send(['SUBSCRIBE', HELLO_CHANNEL]);
     }
+  }
+
+  /** The AUTH command for an instance, as sentinelSendAuthIfNeeded: masters and replicas get the master's
+   * auth-user/auth-pass, other sentinels sentinel-user/sentinel-pass (or this sentinel's requirepass). */
+  private authFor(ri: Instance, m: Master): string[] | null {
+    const [user, pass] = ri.kind === 'sentinel' ? [this.sentinelUser, this.sentinelPass || (this.host.requirepass?.() ?? '')] : [m.authUser, m.authPass];
+    if (!pass) return null;
+    return user ? ['AUTH', user, pass] : ['AUTH', pass];
   }
 
   private sendPing(ri: Instance): void {

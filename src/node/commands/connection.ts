@@ -8,16 +8,18 @@ import { lower, parseInteger, str, syntaxError } from './args';
 /** Redis's version as clients see it; tools gate features on it. */
 export const REDIS_VERSION = '7.0.15';
 
+/** Logs the client in as `user` when the password is right (src/node/acl.ts); false otherwise. */
 function checkPassword(c: Client, user: string, pass: string): boolean {
-  const required = c.server.config.get('requirepass');
-  return user === 'default' && (required === '' || pass === required);
+  if (c.server.acl.authenticate(user, pass) !== null) return true;
+  c.server.acl.addLog('auth', 'toplevel', 'AUTH', user, c.infoLine());
+  return false;
 }
 
 function auth(c: Client, argv: Buffer[]): void {
   if (argv.length > 3) syntaxError();
   const user = argv.length === 3 ? str(argv[1]) : 'default';
   const pass = str(argv[argv.length - 1]);
-  if (argv.length === 2 && c.server.config.get('requirepass') === '') throw new CommandError(Err.authNoPassword);
+  if (argv.length === 2 && c.server.acl.defaultUser.nopass) throw new CommandError(Err.authNoPassword);
   if (!checkPassword(c, user, pass)) throw new CommandError(Err.wrongPass);
   c.authenticated = true;
   c.user = user;
@@ -114,8 +116,7 @@ function clientKill(c: Client, argv: Buffer[]): void {
     } else if (opt === 'addr') filters.push((x) => addrOf(x) === val);
     else if (opt === 'laddr') filters.push((x) => laddrOf(x) === val);
     else if (opt === 'user') {
-      // only the default user exists (no ACL users yet)
-      if (val !== 'default') throw new CommandError(`ERR No such user '${val}'`);
+      if (!c.server.acl.users.has(val)) throw new CommandError(`ERR No such user '${val}'`);
       filters.push((x) => x.user === val);
     }
     else if (opt === 'skipme') {
@@ -291,7 +292,8 @@ export const connectionCommands: CommandDef[] = [
       c.db = c.server.dbs[0];
       c.out.proto = 2;
       c.name = '';
-      c.authenticated = c.server.config.get('requirepass') === '';
+      c.authenticated = c.server.acl.autoAuthenticated();
+      c.user = 'default';
       c.out.simple('RESET');
     },
   },

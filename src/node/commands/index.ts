@@ -17,6 +17,7 @@ import { latencyCommands } from './latency';
 import { aiCommands } from '../../ai/commands';
 import { replicationCommands } from '../../replication/commands';
 import { clusterCommands } from '../../cluster/commands';
+import { aclCommands } from './acl';
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -35,4 +36,5 @@ export const allCommands: CommandDef[] = [
   ...aiCommands,
   ...replicationCommands,
   ...clusterCommands,
+  ...aclCommands,
 ];
