@@ -409,12 +409,14 @@ describe('sentinel with tls-replication yes', () => {
     await startNode(['--sentinel', conf], [tlsReady(sentinelPort)]);
     const s = tlsClient(sentinelPort);
     await s.connect();
-    const replicas = await until(
-      'the replica discovered on its TLS port',
+    // discovered on its TLS port, then (a later INFO, once its sync is done) with its link to the master up
+    const field = (r: string[], name: string) => r[r.indexOf(name) + 1];
+    await until(
+      'the replica discovered on its TLS port, its master link up',
       async () => (await s.call('SENTINEL', 'REPLICAS', 'mymaster')) as string[][],
-      (r) => r.length === 1 && r[0][r[0].indexOf('port') + 1] === String(replicaPort) && r[0][r[0].indexOf('flags') + 1] === 'slave',
+      (r) => r.length === 1 && field(r[0], 'port') === String(replicaPort) && field(r[0], 'flags') === 'slave' && field(r[0], 'master-link-status') === 'ok',
+      30000, // sentinels INFO replicas every 10 s
     );
-    expect(replicas[0][replicas[0].indexOf('master-link-status') + 1]).toBe('ok');
     expect(await s.call('SENTINEL', 'FAILOVER', 'mymaster')).toBe('OK');
     await until(
       'the replica to become the master',
