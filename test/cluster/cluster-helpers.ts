@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type Redis from 'ioredis';
 import { startServer, type TestServer } from '../helpers/server';
 import { keyHashSlot } from '../../src/cluster/crc16';
+import { sleep, until as waitUntil } from '../helpers/wait';
 
 export const DATA = process.env.INFERDB_TESTDATA ?? path.resolve(__dirname, '../../../shared/testdata/redisai');
 export const linearIris = fs.readFileSync(path.join(DATA, 'linear_iris.onnx'));
@@ -18,18 +19,9 @@ export function tagIn(lo: number, hi: number, prefix = 't'): string {
   for (let i = 0; ; i++) if (slotOf(`${prefix}${i}`) >= lo && slotOf(`${prefix}${i}`) < hi) return `${prefix}${i}`;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await f();
-    if (ok(last)) return last;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
+export { sleep };
+export const until = <T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10000): Promise<T> =>
+  waitUntil(what, f, ok, timeoutMs, 50);
 
 export function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -15,19 +15,10 @@ import { startServer, type TestServer } from '../helpers/server';
 import { REDIS_SERVER, rawPort, startRedis } from '../helpers/redis-reference';
 import { freePort, kv, tempDir } from '../sentinel/helpers';
 import { clusterArgs, clusterPort } from '../cluster/cluster-helpers';
+import { sleep, until as waitUntil } from '../helpers/wait';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await f();
-    if (ok(last)) return last;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
+const until = <T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20000): Promise<T> =>
+  waitUntil(what, f, ok, timeoutMs, 50);
 
 const errorOf = async (p: Promise<unknown>): Promise<string> => {
   try {

@@ -10,22 +10,13 @@ import Redis from 'ioredis';
 import { startServer, type TestServer } from '../helpers/server';
 import { REDIS_SERVER, startRedis } from '../helpers/redis-reference';
 import { weightedMatMul } from '../helpers/onnx-models';
+import { until as waitUntil } from '../helpers/wait';
 
 const DATA = process.env.INFERDB_TESTDATA ?? path.resolve(__dirname, '../../../shared/testdata/redisai');
 const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await f();
-    if (ok(last)) return last;
-    await sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
+const until = <T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15000): Promise<T> =>
+  waitUntil(what, f, ok, timeoutMs, 25);
 
 async function info(r: Redis, section: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};

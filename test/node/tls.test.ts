@@ -13,6 +13,7 @@ import Redis, { type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestCerts, type TestCerts } from '../helpers/certs';
 import { keyHashSlot } from '../../src/cluster/crc16';
+import { until as waitUntil } from '../helpers/wait';
 
 const MAIN = path.resolve(__dirname, '../../dist/main.js');
 
@@ -23,18 +24,8 @@ const dirs: string[] = [];
 /** the last connection error of each client (ioredis's rejections only say "Connection is closed.") */
 const lastError = new WeakMap<Redis, Error>();
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await f();
-    if (ok(last)) return last;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
+const until = <T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20000): Promise<T> =>
+  waitUntil(what, f, ok, timeoutMs, 100);
 
 function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {

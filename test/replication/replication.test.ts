@@ -10,6 +10,7 @@ import type Redis from 'ioredis';
 import { startServer, type TestServer } from '../helpers/server';
 import { weightedMatMul } from '../helpers/onnx-models';
 import { replicationStream } from '../helpers/repl-stream';
+import { until as waitUntil } from '../helpers/wait';
 
 const DATA = process.env.INFERDB_TESTDATA ?? path.resolve(__dirname, '../../../shared/testdata/redisai');
 const linearIris = fs.readFileSync(path.join(DATA, 'linear_iris.onnx'));
@@ -22,18 +23,8 @@ def count(tensors: List[Tensor], keys: List[str], args: List[str]):
     return tensors[0]
 `;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await f();
-    if (ok(last)) return last;
-    await sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
+const until = <T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10000): Promise<T> =>
+  waitUntil(what, f, ok, timeoutMs, 25);
 
 function infoFields(text: string): Record<string, string> {
   const out: Record<string, string> = {};
