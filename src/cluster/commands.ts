@@ -40,13 +40,7 @@ function info(c: Client): void {
   const cl = clusterOf(c);
   const st = cl.state;
   const assigned = st.assignedCount();
-  let pfail = 0;
-  let fail = 0;
-  for (const owner of st.slots) {
-    const n = owner === null ? undefined : st.nodes.get(owner);
-    if (n?.fail) fail++;
-    else if (n?.pfail) pfail++;
-  }
+  const { pfail, fail } = st.failingSlots();
   const s = cl.stats;
   const lines: [string, string | number][] = [
     ['cluster_state', cl.stateOk() ? 'ok' : 'fail'],

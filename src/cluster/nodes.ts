@@ -120,6 +120,18 @@ export class ClusterState {
     return n;
   }
 
+  /** Slots whose owner is PFAIL / FAIL (CLUSTER INFO's cluster_slots_pfail / _fail, and /metrics). */
+  failingSlots(): { pfail: number; fail: number } {
+    let pfail = 0;
+    let fail = 0;
+    for (const owner of this.slots) {
+      const n = owner === null ? undefined : this.nodes.get(owner);
+      if (n?.fail) fail++;
+      else if (n?.pfail) pfail++;
+    }
+    return { pfail, fail };
+  }
+
   /** The config epoch a replica shows is its master's. */
   shownEpoch(n: ClusterNode): number {
     if (n.role === 'slave' && n.master) return this.nodes.get(n.master)?.configEpoch ?? n.configEpoch;

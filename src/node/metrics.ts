@@ -201,13 +201,7 @@ function cluster(e: Exposition, server: Server): void {
   if (!cl) return;
   const st = cl.state;
   const assigned = st.assignedCount();
-  let pfail = 0;
-  let fail = 0;
-  for (const owner of st.slots) {
-    const n = owner === null ? undefined : st.nodes.get(owner);
-    if (n?.fail) fail++;
-    else if (n?.pfail) pfail++;
-  }
+  const { pfail, fail } = st.failingSlots();
   e.add('inferdb_cluster_state_ok', 'gauge', 'Cluster state as this node sees it (1 ok, 0 fail)', cl.stateOk() ? 1 : 0);
   e.add('inferdb_cluster_slots_assigned', 'gauge', 'Slots assigned to a node', assigned);
   e.add('inferdb_cluster_slots_ok', 'gauge', 'Slots served by a node not failing', assigned - pfail - fail);

@@ -47,6 +47,19 @@ const PUBSUB_HELP = [
 
 const flags: CommandDef['flags'] = ['pubsub', 'noscript', 'loading', 'stale', 'allowed-in-subscribe'];
 
+/** PUBSUB CHANNELS / SHARDCHANNELS [pattern]: the channels with subscribers, matching the pattern. */
+function channelsReply(c: Client, argv: Buffer[], subscribers: Map<string, Set<Client>>): void {
+  if (argv.length > 3) throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${str(argv[1])}'. Try PUBSUB HELP.`);
+  const pattern = argv.length > 2 ? str(argv[2]) : null;
+  c.out.bulks([...subscribers.keys()].filter((ch) => pattern === null || globMatch(pattern, ch)));
+}
+
+/** PUBSUB NUMSUB / SHARDNUMSUB channel...: a flat array in RESP3 too, as Redis 7.0. */
+function numsubReply(c: Client, argv: Buffer[], subscribers: Map<string, Set<Client>>): void {
+  c.out.array((argv.length - 2) * 2);
+  for (let i = 2; i < argv.length; i++) c.out.bulk(argv[i]).int(subscribers.get(str(argv[i]))?.size ?? 0);
+}
+
 export const pubsubCommands: CommandDef[] = [
   {
     name: 'subscribe',
@@ -142,47 +155,28 @@ export const pubsubCommands: CommandDef[] = [
         arity: -2,
         flags: ['pubsub', 'loading', 'stale'],
         group: 'pubsub',
-        handler: (c, argv) => {
-          if (argv.length > 3) {
-            throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${str(argv[1])}'. Try PUBSUB HELP.`);
-          }
-          const pattern = argv.length > 2 ? str(argv[2]) : null;
-          c.out.bulks([...c.server.pubsub.channels.keys()].filter((ch) => pattern === null || globMatch(pattern, ch)));
-        },
+        handler: (c, argv) => channelsReply(c, argv, c.server.pubsub.channels),
       },
       {
         name: 'numsub',
         arity: -2,
         flags: ['pubsub', 'loading', 'stale'],
         group: 'pubsub',
-        handler: (c, argv) => {
-          // a flat array in RESP3 too, as Redis 7.0
-          c.out.array((argv.length - 2) * 2);
-          for (let i = 2; i < argv.length; i++) c.out.bulk(argv[i]).int(c.server.pubsub.channels.get(str(argv[i]))?.size ?? 0);
-        },
+        handler: (c, argv) => numsubReply(c, argv, c.server.pubsub.channels),
       },
       {
         name: 'shardchannels',
         arity: -2,
         flags: ['pubsub', 'loading', 'stale'],
         group: 'pubsub',
-        handler: (c, argv) => {
-          if (argv.length > 3) {
-            throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${str(argv[1])}'. Try PUBSUB HELP.`);
-          }
-          const pattern = argv.length > 2 ? str(argv[2]) : null;
-          c.out.bulks([...c.server.pubsub.shardChannels.keys()].filter((ch) => pattern === null || globMatch(pattern, ch)));
-        },
+        handler: (c, argv) => channelsReply(c, argv, c.server.pubsub.shardChannels),
       },
       {
         name: 'shardnumsub',
         arity: -2,
         flags: ['pubsub', 'loading', 'stale'],
         group: 'pubsub',
-        handler: (c, argv) => {
-          c.out.array((argv.length - 2) * 2);
-          for (let i = 2; i < argv.length; i++) c.out.bulk(argv[i]).int(c.server.pubsub.shardChannels.get(str(argv[i]))?.size ?? 0);
-        },
+        handler: (c, argv) => numsubReply(c, argv, c.server.pubsub.shardChannels),
       },
       {
         name: 'numpat',
