@@ -6,6 +6,7 @@
 
 import * as net from 'node:net';
 import { commandBytes } from '../node/resp/command';
+import { parseReply, type ParsedReply, type ReplyShape } from '../node/resp/reply-parser';
 import { dtypeFromName, tensorFromBlob, type Tensor } from '../ai/tensor';
 
 export interface RemoteKey {
@@ -18,47 +19,14 @@ export interface RemoteKey {
 
 export type RemoteResult = { tensor: Tensor } | { error: string };
 
-type Reply = Buffer | number | null | { err: string } | Reply[];
+type Reply = ParsedReply<Buffer, { err: string }>;
 
-/** One RESP2 reply from buf at pos (bulk strings kept as bytes); null when incomplete. */
-function parseReply(buf: Buffer, pos: number): [Reply, number] | null {
-  if (pos >= buf.length) return null;
-  const eol = buf.indexOf('\r\n', pos, 'latin1');
-  if (eol < 0) return null;
-  const line = buf.toString('latin1', pos + 1, eol);
-  const next = eol + 2;
-  switch (buf[pos]) {
-    case 0x2b: // +
-      return [Buffer.from(line, 'latin1'), next];
-    case 0x2d: // -
-      return [{ err: line }, next];
-    case 0x3a: // :
-      return [Number(line), next];
-    case 0x24: {
-      // $
-      const n = Number(line);
-      if (n < 0) return [null, next];
-      if (buf.length < next + n + 2) return null;
-      return [buf.subarray(next, next + n), next + n + 2];
-    }
-    case 0x2a: {
-      // *
-      const n = Number(line);
-      if (n < 0) return [null, next];
-      const items: Reply[] = [];
-      let p = next;
-      for (let i = 0; i < n; i++) {
-        const r = parseReply(buf, p);
-        if (!r) return null;
-        items.push(r[0]);
-        p = r[1];
-      }
-      return [items, p];
-    }
-    default:
-      throw new Error('protocol error');
-  }
-}
+/** bulk strings kept as bytes (tensor blobs), errors as { err } */
+const BYTES: ReplyShape<Buffer, { err: string }> = {
+  bulk: (buf, start, end) => buf.subarray(start, end),
+  simple: (line) => Buffer.from(line, 'latin1'),
+  error: (line) => ({ err: line }),
+};
 
 /** Sends `commands` on one connection and resolves with their replies, in order; rejects on timeout or a dropped link. */
 function exchange(host: string, port: number, commands: (string | Buffer)[][], timeoutMs: number): Promise<Reply[]> {
@@ -82,7 +50,7 @@ function exchange(host: string, port: number, commands: (string | Buffer)[][], t
     sock.on('data', (d: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, d]) : d;
       try {
-        for (let r = parseReply(buf, pos); r; r = parseReply(buf, pos)) {
+        for (let r = parseReply(buf, pos, BYTES); r; r = parseReply(buf, pos, BYTES)) {
           replies.push(r[0]);
           pos = r[1];
         }

@@ -4,8 +4,9 @@
 
 import * as net from 'node:net';
 import { commandBytes } from '../node/resp/command';
+import { parseReply, type ParsedReply, type ReplyShape } from '../node/resp/reply-parser';
 
-export type Reply = string | number | null | ReplyError | Reply[];
+export type Reply = ParsedReply<string, ReplyError>;
 
 export class ReplyError {
   constructor(readonly message: string) {}
@@ -16,46 +17,11 @@ type Callback = (r: Reply) => void;
 /** Opens a connection; `ready` is the event after which it is up ('connect', or 'secureConnect' for TLS). */
 export type LinkDial = (host: string, port: number) => { socket: net.Socket; ready: string };
 
-/** Parses one reply from buf at pos; returns [reply, next pos] or null when incomplete. */
-function parseReply(buf: Buffer, pos: number): [Reply, number] | null {
-  if (pos >= buf.length) return null;
-  const eol = buf.indexOf('\r\n', pos, 'latin1');
-  if (eol < 0) return null;
-  const type = buf[pos];
-  const line = buf.toString('latin1', pos + 1, eol);
-  const next = eol + 2;
-  switch (type) {
-    case 43: // +
-      return [line, next];
-    case 45: // -
-      return [new ReplyError(line), next];
-    case 58: // :
-      return [Number(line), next];
-    case 36: {
-      // $
-      const n = Number(line);
-      if (n < 0) return [null, next];
-      if (buf.length < next + n + 2) return null;
-      return [buf.toString('latin1', next, next + n), next + n + 2];
-    }
-    case 42: {
-      // *
-      const n = Number(line);
-      if (n < 0) return [null, next];
-      const items: Reply[] = [];
-      let p = next;
-      for (let i = 0; i < n; i++) {
-        const r = parseReply(buf, p);
-        if (!r) return null;
-        items.push(r[0]);
-        p = r[1];
-      }
-      return [items, p];
-    }
-    default:
-      throw new Error(`protocol error from peer: ${JSON.stringify(line)}`);
-  }
-}
+const STRINGS: ReplyShape<string, ReplyError> = {
+  bulk: (buf, start, end) => buf.toString('latin1', start, end),
+  simple: (line) => line,
+  error: (line) => new ReplyError(line),
+};
 
 export class Link {
   private socket: net.Socket;
@@ -114,7 +80,7 @@ export class Link {
     for (;;) {
       let r: [Reply, number] | null;
       try {
-        r = parseReply(this.buf, pos);
+        r = parseReply(this.buf, pos, STRINGS);
       } catch {
         this.close();
         return;
