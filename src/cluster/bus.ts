@@ -118,6 +118,25 @@ export class BusHandshake {
     this.done = true;
     return this.buf.subarray(32);
   }
+
+  /**
+   * A bus socket's received bytes through the handshake: what is left for the frame reader (null: nothing yet).
+   * A wrong proof calls `onFail` and destroys the socket; `onDone` runs once, when the peer has proved itself.
+   */
+  pass(chunk: Buffer, onFail: () => void, onDone: () => void = () => {}): Buffer | null {
+    if (this.done) return chunk;
+    let rest: Buffer | null;
+    try {
+      rest = this.feed(chunk);
+    } catch {
+      onFail();
+      this.socket.destroy();
+      return null;
+    }
+    if (rest === null) return null;
+    onDone();
+    return rest.length > 0 ? rest : null;
+  }
 }
 
 /** An outgoing link to one node. */
@@ -158,21 +177,13 @@ export class Link {
     });
     s.on('data', (d: Buffer) => {
       try {
-        if (handshake && !handshake.done) {
-          let rest: Buffer | null;
-          try {
-            rest = handshake.feed(d);
-          } catch {
-            this.onAuthFailed(this);
-            s.destroy();
-            return;
-          }
-          if (rest === null) return;
-          this.up = true;
-          this.onState(this);
-          d = rest;
-        }
-        if (d.length > 0) reader.feed(d);
+        const frames = handshake
+          ? handshake.pass(d, () => this.onAuthFailed(this), () => {
+              this.up = true;
+              this.onState(this);
+            })
+          : d;
+        if (frames !== null && frames.length > 0) reader.feed(frames);
       } catch {
         s.destroy();
       }

@@ -547,19 +547,10 @@ export class Cluster {
     const handshake = secret !== '' ? new BusHandshake(s, secret, 'accept') : null;
     s.on('data', (d: Buffer) => {
       try {
-        if (handshake && !handshake.done) {
-          let rest: Buffer | null;
-          try {
-            rest = handshake.feed(d);
-          } catch {
-            this.busAuthFailed(normalizeIp(s.remoteAddress), 'failed the cluster-bus-password check; its connection is dropped');
-            s.destroy();
-            return;
-          }
-          if (rest === null || rest.length === 0) return;
-          d = rest;
-        }
-        reader.feed(d);
+        const frames = handshake
+          ? handshake.pass(d, () => this.busAuthFailed(normalizeIp(s.remoteAddress), 'failed the cluster-bus-password check; its connection is dropped'))
+          : d;
+        if (frames !== null) reader.feed(frames);
       } catch {
         s.destroy();
       }
